@@ -1,0 +1,176 @@
+# mlops.platform developer entry points.
+#
+#   make test                      the README's test command (what CI runs via .ci/run)
+#   make render INVENTORY=inventories/aws-dev
+#   make deploy INVENTORY=inventories/aws-dev
+#   make help                      everything else
+#
+# Every target depends on `setup`, which is idempotent and takes well under a
+# second once .venv is current. Recipes run with .venv/bin first on PATH.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+# ansible-test and the `ansible_collections.mlops.platform` imports need the
+# checkout at a .../ansible_collections/mlops/platform path: setup links it here.
+COLLECTIONS_ROOT := $(VENV)/collections
+COLLECTION_DIR := $(COLLECTIONS_ROOT)/ansible_collections/mlops/platform
+
+# Pinned upstream charts and CRDs the tests render and validate against.
+UPSTREAM ?= ../shared/upstream
+INVENTORY ?= inventories/aws-dev
+# Extra arguments, e.g. make unit PYTEST_ARGS='-k preflight -x'
+PYTEST_ARGS ?=
+SANITY_ARGS ?=
+
+# Services reached by the port-forward-* targets (namespace/service:port).
+MLFLOW_SERVICE ?= mlflow
+MLFLOW_SERVICE_PORT ?= 80
+ARGOCD_SERVICE ?= argocd-server
+ARGOCD_SERVICE_PORT ?= 80
+GRAFANA_SERVICE ?= kube-prometheus-stack-grafana
+GRAFANA_SERVICE_PORT ?= 80
+
+export PATH := $(BIN):$(PATH)
+export VIRTUAL_ENV := $(VENV)
+export TF_CLI_CONFIG_FILE := $(VENV)/terraform.rc
+export PLATFORM_UPSTREAM := $(abspath $(UPSTREAM))
+export PYTHON
+
+# pytest from the collection path, with the collection root importable, so
+# `import ansible_collections.mlops.platform.plugins...` resolves to this checkout.
+# Exit status 5 means "no tests collected": reported, not failed.
+define pytest
+	@if [ ! -d "$(1)" ]; then echo "pytest: $(1) does not exist yet, nothing to run"; exit 0; fi; \
+	cd "$(COLLECTION_DIR)" && rc=0 && \
+	PYTHONPATH="$(COLLECTIONS_ROOT)$${PYTHONPATH:+:$$PYTHONPATH}" "$(BIN)/python" -m pytest "$(1)" $(PYTEST_ARGS) || rc=$$?; \
+	if [ "$$rc" -eq 5 ]; then echo "pytest: no tests collected in $(1) yet"; rc=0; fi; \
+	exit "$$rc"
+endef
+
+# $(call playbook,PLAYBOOK,INVENTORY,EXTRA ARGS)
+define playbook
+	@if [ ! -f "$(1)" ]; then echo "not implemented yet: $(1) does not exist"; exit 1; fi; \
+	"$(BIN)/ansible-playbook" "$(1)" -i "$(2)" $(3)
+endef
+
+define terraform_not_yet
+	@echo "not implemented yet: Terraform lands with issue #3"; exit 1
+endef
+
+PY_DIRS = $(wildcard plugins tests bench scripts)
+
+.PHONY: help
+help: ## Show the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_. -]+:.*## / {printf "  %-24s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+##@ Environment
+.PHONY: setup lock
+setup: ## Create/refresh .venv: Python 3.11 + the lock, helm, kubectl, terraform.rc, collection link
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/setup.sh
+
+lock: ## Regenerate requirements/dev.txt from requirements/dev.in
+	@PYTHON="$(PYTHON)" scripts/lock.sh
+
+##@ Tests
+.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration docs build fmt
+test: setup ## THE test command: lint, sanity, unit, integration, docs, build, then a summary
+	@scripts/test-all.sh lint sanity unit integration docs build
+
+lint: ruff yamllint ansible-lint changelog-lint ## ruff, yamllint, ansible-lint, antsibull-changelog lint
+
+ruff: setup
+	"$(BIN)/ruff" format --check $(PY_DIRS)
+	"$(BIN)/ruff" check $(PY_DIRS)
+
+fmt: setup ## Apply ruff format and the safe ruff fixes
+	"$(BIN)/ruff" format $(PY_DIRS)
+	"$(BIN)/ruff" check --fix $(PY_DIRS)
+
+yamllint: setup
+	"$(BIN)/yamllint" --strict .
+
+ansible-lint: setup
+	"$(BIN)/ansible-lint" --offline
+
+changelog-lint: setup
+	"$(BIN)/antsibull-changelog" lint
+
+# ansible-test caches its venvs (~/.ansible/test/venv) keyed on their
+# requirements: the first run builds them (~4 min), later runs take seconds.
+sanity: setup ## ansible-test sanity --venv --python 3.11 (empty ignore file)
+	cd "$(COLLECTION_DIR)" && ANSIBLE_TEST_CONTENT_ROOT="$(COLLECTION_DIR)" \
+		"$(BIN)/ansible-test" sanity --venv --python 3.11 $(SANITY_ARGS)
+
+unit: setup ## pytest tests/unit
+	$(call pytest,tests/unit)
+
+integration: setup ## pytest tests/integration (offline, against the real upstream tools)
+	$(call pytest,tests/integration)
+
+docs: setup ## ansible-doc renders every module and filter
+	@scripts/check-docs.sh
+
+build: setup ## ansible-galaxy collection build into build/dist
+	"$(BIN)/ansible-galaxy" collection build --force --output-path build/dist
+
+##@ Platform
+.PHONY: render deploy deploy-aws deploy-azure status-aws status-azure destroy-aws destroy-azure
+render: setup ## Render every release to files: make render INVENTORY=inventories/aws-dev
+	$(call playbook,site.yml,$(INVENTORY),-e platform_mode=render)
+
+deploy: setup ## Deploy: make deploy INVENTORY=inventories/aws-dev
+	$(call playbook,site.yml,$(INVENTORY),-e platform_mode=apply)
+
+deploy-aws: setup ## Deploy inventories/aws-dev
+	$(call playbook,site.yml,inventories/aws-dev,-e platform_mode=apply)
+
+deploy-azure: setup ## Deploy inventories/azure-dev
+	$(call playbook,site.yml,inventories/azure-dev,-e platform_mode=apply)
+
+status-aws: setup ## Platform status for inventories/aws-dev
+	$(call playbook,playbooks/status.yml,inventories/aws-dev)
+
+status-azure: setup ## Platform status for inventories/azure-dev
+	$(call playbook,playbooks/status.yml,inventories/azure-dev)
+
+destroy-aws: setup ## Tear down inventories/aws-dev
+	$(call playbook,playbooks/destroy.yml,inventories/aws-dev)
+
+destroy-azure: setup ## Tear down inventories/azure-dev
+	$(call playbook,playbooks/destroy.yml,inventories/azure-dev)
+
+.PHONY: terraform-init-aws terraform-plan-aws terraform-apply-aws terraform-init-azure terraform-plan-azure terraform-apply-azure
+terraform-init-aws terraform-plan-aws terraform-apply-aws: setup ## Terraform for the AWS environment
+	$(terraform_not_yet)
+
+terraform-init-azure terraform-plan-azure terraform-apply-azure: setup ## Terraform for the Azure environment
+	$(terraform_not_yet)
+
+.PHONY: port-forward-mlflow port-forward-argocd port-forward-grafana
+port-forward-mlflow: setup ## MLflow at http://localhost:5000
+	"$(BIN)/kubectl" port-forward -n mlflow "svc/$(MLFLOW_SERVICE)" 5000:$(MLFLOW_SERVICE_PORT)
+
+port-forward-argocd: setup ## Argo CD at http://localhost:8080
+	"$(BIN)/kubectl" port-forward -n argocd "svc/$(ARGOCD_SERVICE)" 8080:$(ARGOCD_SERVICE_PORT)
+
+port-forward-grafana: setup ## Grafana at http://localhost:3000
+	"$(BIN)/kubectl" port-forward -n monitoring "svc/$(GRAFANA_SERVICE)" 3000:$(GRAFANA_SERVICE_PORT)
+
+##@ Misc
+.PHONY: bench clean distclean
+bench: setup ## Time the render path (bench/render.py)
+	@if [ ! -f bench/render.py ]; then echo "not implemented yet: bench/render.py does not exist"; exit 1; fi
+	"$(BIN)/python" bench/render.py
+
+clean: ## Remove build output and tool caches (keeps .venv)
+	rm -rf build tests/output .pytest_cache .ruff_cache .ansible
+	find plugins tests bench scripts -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true
+
+distclean: clean ## clean, and remove .venv
+	rm -rf .venv

@@ -1,0 +1,256 @@
+# Copyright: mlops.platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The interface every cloud profile implements, and the checks all clouds share.
+
+A profile is a stateless object: every method is a pure function of its arguments and returns
+plain data (dicts, lists, strings). Cloud files fill in the nouns, patterns and the few
+``_``-prefixed hooks; everything else lives here once. Adding a cloud = one new file that
+subclasses ``CloudProfile`` and is decorated with ``@register``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+
+CAPACITY_TYPES = ("on_demand", "spot")
+INGRESS_SCHEMES = ("internet-facing", "internal")
+BACKEND_PROTOCOLS = ("HTTP", "HTTPS")
+
+# RFC 1123 subdomain (Kubernetes object names, Secret names, hosts); a host may start with "*.".
+_DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# ALB IngressGroup names: lowercase alphanumerics, '-' and '.', at most 63, alphanumeric at both ends.
+_GROUP_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$")
+
+_PROFILES: dict = {}
+
+
+def register(cls):
+    """Class decorator: make one instance of the profile available to ``get_profile``."""
+    _PROFILES[cls.name] = cls()
+    return cls
+
+
+def registered_profiles() -> dict:
+    """Name -> profile for every registered cloud (a copy, sorted by name)."""
+    return {name: _PROFILES[name] for name in sorted(_PROFILES)}
+
+
+def show(value) -> str:
+    """Render a user value for a message: strings quoted, YAML spelling for bools and null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        text = f"{value!r} ({type(value).__name__})"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class CloudProfile:
+    """Base class of the per-cloud profiles. Subclasses set the class attributes and hooks."""
+
+    name = ""  # the value of platform_cloud
+    title = ""  # how people write it: AWS, Azure
+    ingress_controller = ""  # key of the controller chart in platform_versions.charts
+    ingress_class = ""
+
+    instance_type_noun = ""  # "an EC2 instance type"
+    instance_type_format = ""
+    instance_type_example = ""
+    gpu_instance_type_example = ""
+    gpu_families_text = ""
+
+    region_noun = ""
+    region_format = ""
+    region_example = ""
+
+    identity_noun = ""
+    identity_format = ""
+    identity_example = ""
+
+    _instance_type_re = re.compile(r"(?!)")
+    _region_re = re.compile(r"(?!)")
+    _identity_re = re.compile(r"(?!)")
+
+    # ------------------------------------------------------------------ recognisers
+    def is_instance_type(self, value) -> bool:
+        """Whether ``value`` is spelled like one of this cloud's instance types / VM sizes."""
+        return isinstance(value, str) and bool(self._instance_type_re.match(value))
+
+    def is_gpu_instance_type(self, value) -> bool:
+        """Whether ``value`` is one of this cloud's NVIDIA GPU instance types / VM sizes."""
+        raise NotImplementedError
+
+    def is_region(self, value) -> bool:
+        """Whether ``value`` is spelled like one of this cloud's regions."""
+        return isinstance(value, str) and bool(self._region_re.match(value))
+
+    def is_identity(self, value) -> bool:
+        """Whether ``value`` is this cloud's workload identity reference."""
+        return isinstance(value, str) and bool(self._identity_re.match(value))
+
+    def _other_cloud(self, recogniser: str, value):
+        """The first other registered profile whose ``recogniser`` accepts ``value``, else None."""
+        for profile in registered_profiles().values():
+            if profile.name != self.name and getattr(profile, recogniser)(value):
+                return profile
+        return None
+
+    # ------------------------------------------------------------------ workload identity
+    def identity_problems(self, name: str, value) -> list:
+        """Problems with ``platform_infra.identities.<name>`` for this cloud (empty when valid)."""
+        return [f"platform_infra.identities.{name}: {reason}" for reason in self._identity_reasons(value)]
+
+    def _identity_reasons(self, value) -> list:
+        if self.is_identity(value):
+            return []
+        wanted = f"on {self.name} use {self.identity_noun} ({self.identity_format}) such as {self.identity_example}"
+        other = self._other_cloud("is_identity", value)
+        if other is not None:
+            return [f"{show(value)} is {other.identity_noun}; {wanted}"]
+        return [f"{show(value)} is not {self.identity_noun}; {wanted}"]
+
+    def workload_identity(self, identity: str) -> dict:
+        """Service account annotations/labels and pod labels that bind a pod to ``identity``."""
+        reasons = self._identity_reasons(identity)
+        if reasons:
+            raise PlatformError(f"workload identity {reasons[0]}")
+        return self._workload_identity(identity)
+
+    def _workload_identity(self, identity: str) -> dict:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ object storage
+    def object_store_problems(
+        self, bucket, account=None, bucket_var: str = "bucket", account_var: str = "account"
+    ) -> list:
+        """Problems with an object store bucket/container and account, each naming its variable."""
+        raise NotImplementedError
+
+    def object_store_uri(self, bucket: str, path: str = "", account: str | None = None) -> str:
+        """The URI of ``path`` inside the bucket (container) ``bucket``."""
+        problems = self.object_store_problems(bucket, account)
+        if path is None:
+            path = ""
+        if not isinstance(path, str):
+            problems.append(f"path: must be a string, got {show(path)}")
+        if problems:
+            raise PlatformError("invalid {} object store location: {}".format(self.title, "; ".join(problems)))
+        return self._object_store_uri(bucket, "/".join(part for part in path.split("/") if part), account)
+
+    def _object_store_uri(self, bucket: str, path: str, account) -> str:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ ingress
+    def ingress(
+        self,
+        scheme: str = "internet-facing",
+        host: str | None = None,
+        tls_secret: str | None = None,
+        backend_protocol: str = "HTTP",
+        group: str | None = None,
+    ) -> dict:
+        """Ingress controller chart key, IngressClass name and the Ingress annotations."""
+        problems = _choice_problems("scheme", scheme, INGRESS_SCHEMES)
+        problems += _choice_problems("backend_protocol", backend_protocol, BACKEND_PROTOCOLS)
+        problems += _name_problems("host", host, _DNS_SUBDOMAIN_RE, 253, "a DNS name such as mlflow.example.com", True)
+        problems += _name_problems("tls_secret", tls_secret, _DNS_SUBDOMAIN_RE, 253, "a Secret name such as mlflow-tls")
+        problems += _name_problems("group", group, _GROUP_RE, 63, "lowercase letters, digits, '-' and '.', <= 63")
+        problems += self._ingress_problems(host, tls_secret)
+        if problems:
+            raise PlatformError("invalid ingress for {}: {}".format(self.name, "; ".join(problems)))
+        annotations = self._ingress_annotations(scheme, host, tls_secret, backend_protocol, group)
+        return {
+            "controller": self.ingress_controller,
+            "class_name": self.ingress_class,
+            "annotations": {key: annotations[key] for key in sorted(annotations)},
+        }
+
+    def _ingress_problems(self, host, tls_secret) -> list:
+        return []
+
+    def _ingress_annotations(self, scheme, host, tls_secret, backend_protocol, group) -> dict:
+        raise NotImplementedError
+
+    def ingress_controller_service_annotations(self, scheme: str = "internet-facing") -> dict:
+        """Annotations for the ingress controller's own LoadBalancer Service."""
+        problems = _choice_problems("scheme", scheme, INGRESS_SCHEMES)
+        if problems:
+            raise PlatformError("invalid ingress for {}: {}".format(self.name, "; ".join(problems)))
+        annotations = self._controller_service_annotations(scheme)
+        return {key: annotations[key] for key in sorted(annotations)}
+
+    def _controller_service_annotations(self, scheme: str) -> dict:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ node pools
+    def node_pool_problems(self, key: str, pool) -> list:
+        """Cloud-specific problems of ``platform_node_pools.<key>``; shape errors are preflight's job."""
+        if not isinstance(pool, dict):
+            return []
+        prefix = f"platform_node_pools.{key}"
+        problems = []
+        instance_types = pool.get("instance_types")
+        gpu = pool.get("gpu") is True
+        if isinstance(instance_types, list):
+            for index, value in enumerate(instance_types):
+                if isinstance(value, str):
+                    problems += self._instance_type_problems(f"{prefix}.instance_types[{index}]", value, gpu)
+        capacity = pool.get("capacity_type")
+        if capacity is None:
+            problems.append("{}.capacity_type: missing; set one of {}".format(prefix, ", ".join(CAPACITY_TYPES)))
+        elif capacity not in CAPACITY_TYPES:
+            problems.append(
+                "{}.capacity_type: {} is not allowed; allowed: {}".format(
+                    prefix, show(capacity), ", ".join(CAPACITY_TYPES)
+                )
+            )
+        return problems + self._pool_problems(key, pool)
+
+    def _pool_problems(self, key: str, pool: dict) -> list:
+        return []
+
+    def _instance_type_problems(self, path: str, value: str, gpu: bool) -> list:
+        gpu_hint = f" (GPU families: {self.gpu_families_text})" if gpu else ""
+        example = self.gpu_instance_type_example if gpu else self.instance_type_example
+        if not self.is_instance_type(value):
+            other = self._other_cloud("is_instance_type", value)
+            if other is not None:
+                wanted = f"on {self.name} use {self.instance_type_noun} such as {example}{gpu_hint}"
+                return [f"{path}: {show(value)} is {other.instance_type_noun}; {wanted}"]
+            wanted = f"use {self.instance_type_format} such as {example}{gpu_hint}"
+            return [f"{path}: {show(value)} is not {self.instance_type_noun}; {wanted}"]
+        if gpu and not self.is_gpu_instance_type(value):
+            wanted = f"use a GPU family ({self.gpu_families_text}) such as {self.gpu_instance_type_example}"
+            return [f"{path}: {show(value)} has no NVIDIA GPU but the pool sets gpu: true; {wanted}"]
+        return []
+
+    # ------------------------------------------------------------------ region
+    def region_problems(self, region) -> list:
+        """Problems with ``platform_region`` for this cloud (empty when valid)."""
+        if self.is_region(region):
+            return []
+        wanted = f"on {self.name} use {self.region_noun} ({self.region_format}) such as {self.region_example}"
+        other = self._other_cloud("is_region", region)
+        if other is not None:
+            return [f"platform_region: {show(region)} is {other.region_noun}; {wanted}"]
+        return [f"platform_region: {show(region)} is not {self.region_noun}; {wanted}"]
+
+
+def _choice_problems(name: str, value, allowed: tuple) -> list:
+    if value in allowed and isinstance(value, str):
+        return []
+    return ["{} {} is not allowed; allowed: {}".format(name, show(value), ", ".join(allowed))]
+
+
+def _name_problems(name: str, value, pattern, max_len: int, wanted: str, wildcard: bool = False) -> list:
+    if value is None:
+        return []
+    text = value[2:] if wildcard and isinstance(value, str) and value.startswith("*.") else value
+    if isinstance(text, str) and len(value) <= max_len and pattern.match(text):
+        return []
+    return [f"{name} {show(value)} is not allowed; use {wanted}"]

@@ -1,0 +1,240 @@
+# Copyright: (c) 2026, mlops.platform maintainers
+# Apache License 2.0 (see LICENSE)
+"""Render one platform release: ``helm template`` of a pinned chart plus our own manifests.
+
+Pure functions over plain data. The only side effects are the helm call, made through the
+``run`` function the caller passes (``AnsibleModule.run_command`` in production, a fake in
+unit tests), and :func:`sync_files`, which writes the rendered files idempotently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    HAS_YAML = False
+
+# The files a rendered component directory holds. Only these are ever written or removed.
+CHART_FILE = "chart.yaml"
+MANIFESTS_FILE = "manifests.yaml"
+VALUES_FILE = "values.yaml"
+MANAGED_FILES = (CHART_FILE, MANIFESTS_FILE, VALUES_FILE)
+
+_DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_HEADER = "# Rendered by mlops.platform (platform_mode=render). Do not edit: re-run the playbook.\n"
+
+
+@dataclass(frozen=True)
+class ChartSource:
+    """Where helm takes the chart from: a local archive, a repository or an OCI reference."""
+
+    ref: str
+    version: str
+    repo: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """One component's release, as the component roles describe it."""
+
+    component: str
+    release_name: str
+    namespace: str
+    chart: ChartSource
+    values: dict = field(default_factory=dict)
+    manifests_pre: list = field(default_factory=list)
+    manifests: list = field(default_factory=list)
+    drop: list = field(default_factory=list)
+    create_namespace: bool = True
+    namespace_labels: dict = field(default_factory=dict)
+    kube_version: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedRelease:
+    files: dict
+    object_count: int
+    dropped: list
+
+
+def resolve_chart(chart: dict, mirror: str | None) -> ChartSource:
+    """Return where helm takes ``chart`` ({repo, name, version}) from.
+
+    With a mirror directory the chart must be there as ``<name>-<version>.tgz`` (as
+    ``helm package`` names it); otherwise the chart's repository is used.
+    """
+    missing = [key for key in ("repo", "name", "version") if not chart.get(key)]
+    if missing:
+        raise PlatformError(
+            "chart entry {0!r} lacks {1} (set them in platform_versions.charts)".format(chart, ", ".join(missing))
+        )
+    name, version, repo = chart["name"], str(chart["version"]), chart["repo"]
+    if mirror:
+        archive = os.path.join(mirror, "{0}-{1}.tgz".format(name, version))
+        if not os.path.isfile(archive):
+            raise PlatformError(
+                "platform_chart_mirror: {0} has no {1}-{2}.tgz; add the packaged chart "
+                "(helm pull {3} --version {2}) or unset platform_chart_mirror".format(mirror, name, version, repo)
+            )
+        return ChartSource(ref=os.path.abspath(archive), version=version)
+    if repo.startswith("oci://"):
+        return ChartSource(ref="{0}/{1}".format(repo.rstrip("/"), name), version=version)
+    return ChartSource(ref=name, version=version, repo=repo)
+
+
+def helm_template_argv(helm: str, spec: ReleaseSpec, values_file: str) -> list:
+    """The helm command line that renders ``spec`` (an argv list, never a shell string)."""
+    argv = [
+        helm,
+        "template",
+        spec.release_name,
+        spec.chart.ref,
+        "--namespace",
+        spec.namespace,
+        "--version",
+        spec.chart.version,
+        "--values",
+        values_file,
+        "--include-crds",
+    ]
+    if spec.chart.repo:
+        argv += ["--repo", spec.chart.repo]
+    if spec.kube_version:
+        argv += ["--kube-version", spec.kube_version]
+    return argv
+
+
+def split_documents(text: str) -> list:
+    """Split helm output into ``(raw_text, object)`` pairs, skipping empty documents."""
+    docs = []
+    for raw in _DOC_SPLIT.split(text):
+        obj = yaml.safe_load(raw)
+        if obj is None:
+            continue
+        if not isinstance(obj, dict) or "kind" not in obj:
+            raise PlatformError("helm rendered a document that is not a Kubernetes object: {0!r}".format(raw[:200]))
+        docs.append((raw.strip("\n"), obj))
+    return docs
+
+
+def _matches(rule: dict, obj: dict) -> bool:
+    meta = obj.get("metadata") or {}
+    return rule.get("kind") == obj.get("kind") and rule.get("name") == meta.get("name")
+
+
+def drop_objects(docs: list, rules: list, component: str) -> tuple:
+    """Remove the chart objects that ``rules`` name; a rule that matches nothing is an error.
+
+    An unmatched rule means the chart changed under us (a stale workaround), so it fails loudly
+    instead of silently keeping an object we meant to replace.
+    """
+    kept = [doc for doc in docs if not any(_matches(rule, doc[1]) for rule in rules)]
+    for rule in rules:
+        if not any(_matches(rule, doc[1]) for doc in docs):
+            raise PlatformError(
+                "{0}: drop rule {1}/{2} matches no object the chart renders; "
+                "remove the rule or fix its kind/name".format(component, rule.get("kind"), rule.get("name"))
+            )
+    dropped = ["{0}/{1}".format(rule["kind"], rule["name"]) for rule in rules]
+    return kept, dropped
+
+
+def secret_problems(objects: list, component: str) -> list:
+    """Secrets must reach the cluster through External Secrets, never through rendered files."""
+    problems = []
+    for obj in objects:
+        if obj.get("kind") == "Secret" and (obj.get("data") or obj.get("stringData")):
+            problems.append(
+                "{0}: Secret {1} carries data ({2}); deliver it with an ExternalSecret "
+                "or drop it from the chart output".format(
+                    component,
+                    (obj.get("metadata") or {}).get("name"),
+                    ", ".join(sorted({**(obj.get("data") or {}), **(obj.get("stringData") or {})})),
+                )
+            )
+    return problems
+
+
+def namespace_object(spec: ReleaseSpec) -> dict:
+    meta = {"name": spec.namespace}
+    if spec.namespace_labels:
+        meta["labels"] = {str(k): str(v) for k, v in sorted(spec.namespace_labels.items())}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+
+
+def dump_documents(objects: list) -> str:
+    return "".join("---\n" + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False) for obj in objects)
+
+
+def render_release(spec: ReleaseSpec, helm: str, run) -> RenderedRelease:
+    """Render ``spec`` with helm and our manifests into file contents (nothing is written).
+
+    ``run(argv)`` returns ``(rc, stdout, stderr)``.
+    """
+    if not HAS_YAML:  # pragma: no cover
+        raise PlatformError("PyYAML is required to render releases")
+    values_text = yaml.safe_dump(spec.values or {}, default_flow_style=False, sort_keys=True)
+    with tempfile.TemporaryDirectory(prefix="mlops-platform-") as tmp:
+        values_file = os.path.join(tmp, "values.yaml")
+        with open(values_file, "w", encoding="utf-8") as handle:
+            handle.write(values_text)
+        rc, out, err = run(helm_template_argv(helm, spec, values_file))
+    if rc != 0:
+        raise PlatformError(
+            "{0}: helm template failed for chart {1} {2}: {3}".format(
+                spec.component, spec.chart.ref, spec.chart.version, (err or out).strip()
+            )
+        )
+    docs, dropped = drop_objects(split_documents(out), spec.drop, spec.component)
+    ours = ([namespace_object(spec)] if spec.create_namespace else []) + list(spec.manifests_pre) + list(spec.manifests)
+    problems = secret_problems([obj for _raw, obj in docs] + ours, spec.component)
+    if problems:
+        raise PlatformError("; ".join(problems))
+    files = {
+        CHART_FILE: _HEADER + "".join("---\n{0}\n".format(raw) for raw, _obj in docs),
+        MANIFESTS_FILE: _HEADER + dump_documents(ours),
+        VALUES_FILE: _HEADER + values_text,
+    }
+    return RenderedRelease(files=files, object_count=len(docs) + len(ours), dropped=dropped)
+
+
+def sync_files(dest: str, files: dict, check_mode: bool = False) -> tuple:
+    """Make ``dest`` hold exactly ``files``; return ``(changed_names, diff)``.
+
+    Files are compared byte for byte and replaced atomically; nothing is written in check mode.
+    """
+    changed, before, after = [], [], []
+    for name in MANAGED_FILES:
+        path = os.path.join(dest, name)
+        old = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                old = handle.read()
+        new = files.get(name)
+        if old == new:
+            continue
+        changed.append(name)
+        before.append("{0}: {1}".format(name, "absent" if old is None else "{0} bytes".format(len(old))))
+        after.append("{0}: {1}".format(name, "absent" if new is None else "{0} bytes".format(len(new))))
+        if check_mode:
+            continue
+        if new is None:
+            os.remove(path)
+            continue
+        os.makedirs(dest, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest, prefix=".{0}.".format(name))
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(new)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    diff = {"before_header": dest, "after_header": dest, "before": "\n".join(before), "after": "\n".join(after)}
+    return changed, diff

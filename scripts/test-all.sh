@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run the given make targets in order (all of them, even after a failure, so CI
+# shows every broken layer at once), keep each one's log under build/test-logs/,
+# and print a summary with durations and pytest's pass/skip counts.
+# Usage: scripts/test-all.sh lint sanity unit integration docs build
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+LOGS=$ROOT/build/test-logs
+MAKE=${MAKE:-make}
+mkdir -p "$LOGS"
+
+declare -a rows=()
+failed=0
+total_start=$SECONDS
+
+for target in "$@"; do
+    printf '\n==> make %s\n' "$target"
+    start=$SECONDS
+    "$MAKE" -C "$ROOT" --no-print-directory "$target" </dev/null 2>&1 | tee "$LOGS/$target.log"
+    rc=${PIPESTATUS[0]}
+    elapsed=$((SECONDS - start))
+    if [ "$rc" -eq 0 ]; then status=PASS; else status="FAIL(rc=$rc)" failed=1; fi
+    # pytest's closing line, e.g. "===== 12 passed, 2 skipped in 3.40s ====="
+    detail=$(grep -E '^=+ .*(passed|failed|skipped|error|no tests ran).* in [0-9.]+s.* =+$' "$LOGS/$target.log" |
+        tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
+    [ -n "$detail" ] || detail=$(grep -E '^pytest: ' "$LOGS/$target.log" | tail -n 1)
+    rows+=("$(printf '%-12s %-12s %5ss  %s' "$target" "$status" "$elapsed" "$detail")")
+done
+
+printf '\n===== summary (logs: %s) =====\n' "${LOGS#"$ROOT"/}"
+printf '%s\n' "${rows[@]}"
+printf 'total %ss: %s\n' "$((SECONDS - total_start))" "$([ "$failed" -eq 0 ] && echo PASSED || echo FAILED)"
+exit "$failed"

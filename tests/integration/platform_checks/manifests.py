@@ -1,0 +1,175 @@
+"""Read rendered Kubernetes YAML (helm output, our manifests, CRD files) into plain dicts.
+
+Every object read through :func:`load_documents` / :func:`load_tree` is remembered together with
+its origin (component, source file), so the checkers can name it in their messages via
+:func:`ref_of` without the objects having to carry anything but their own Kubernetes fields.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class PlatformLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """SafeLoader (libyaml when available) that also reads YAML 1.1 ``=`` scalars as strings.
+
+    PyYAML resolves a plain ``=`` to ``tag:yaml.org,2002:value`` and has no constructor for it
+    (the prometheus-operator CRDs have ``enum: ['!=', =, =~, '!~']``); Go YAML reads it as "=".
+    """
+
+
+PlatformLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Identity and origin of one rendered object, for messages."""
+
+    kind: str
+    apiVersion: str  # noqa: N815 - the Kubernetes field name
+    namespace: str
+    name: str
+    component: str = ""
+    source_file: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.component or '-'} {self.kind}/{self.namespace or '-'}/{self.name}"
+
+
+# id(obj) -> (obj, ref). The object itself is kept so that its id cannot be reused while the entry
+# exists; copies (copy.deepcopy) are new objects without an entry.
+_ORIGINS: dict[int, tuple[dict, ObjectRef]] = {}
+
+
+def _make_ref(obj: dict, component: str = "", source_file: str = "") -> ObjectRef:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return ObjectRef(
+        kind=str(obj.get("kind") or "?"),
+        apiVersion=str(obj.get("apiVersion") or "?"),
+        namespace=str(meta.get("namespace") or ""),
+        name=str(meta.get("name") or meta.get("generateName") or "?"),
+        component=component,
+        source_file=source_file,
+    )
+
+
+def register_origin(obj: dict, component: str = "", source_file: str = "") -> ObjectRef:
+    """Remember where ``obj`` came from (done by the loaders; call it for hand-made objects)."""
+    ref = _make_ref(obj, component, source_file)
+    _ORIGINS[id(obj)] = (obj, ref)
+    return ref
+
+
+def ref_of(obj: dict, component: str | None = None) -> ObjectRef:
+    """The :class:`ObjectRef` of ``obj``; ``component`` overrides the remembered component."""
+    entry = _ORIGINS.get(id(obj))
+    if entry is not None and entry[0] is obj:
+        known = entry[1]
+        ref = _make_ref(obj, known.component, known.source_file)  # metadata may have been edited
+    else:
+        ref = _make_ref(obj)
+    if component is not None:
+        ref = ObjectRef(ref.kind, ref.apiVersion, ref.namespace, ref.name, component, ref.source_file)
+    return ref
+
+
+def _flatten(doc: object, out: list[dict]) -> None:
+    if not doc:
+        return
+    if not isinstance(doc, dict):
+        raise ValueError(f"YAML document is a {type(doc).__name__}, not a mapping: {str(doc)[:80]!r}")
+    if doc.get("kind") == "List" and isinstance(doc.get("items"), list) and "apiVersion" in doc:
+        for item in doc["items"]:
+            _flatten(item, out)
+        return
+    out.append(doc)
+
+
+def _read_source(path_or_text: str | os.PathLike) -> tuple[str, str]:
+    if isinstance(path_or_text, os.PathLike):
+        return Path(path_or_text).read_text(encoding="utf-8"), os.fspath(path_or_text)
+    if "\n" not in path_or_text and os.path.isfile(path_or_text):
+        return Path(path_or_text).read_text(encoding="utf-8"), path_or_text
+    return path_or_text, "<text>"
+
+
+def load_yaml_all(path_or_text: str | os.PathLike) -> list:
+    """Every YAML document (including empty ones as ``None``), read with :class:`PlatformLoader`."""
+    text, _ = _read_source(path_or_text)
+    return list(yaml.load_all(text, Loader=PlatformLoader))
+
+
+def load_documents(path_or_text: str | os.PathLike, component: str = "") -> list[dict]:
+    """Objects of a multi-document YAML file or string.
+
+    Empty documents are skipped and ``kind: List`` documents are replaced by their items.
+    A ``str`` is a file path if it names an existing file and has no newline, else YAML text.
+    """
+    text, source = _read_source(path_or_text)
+    out: list[dict] = []
+    for doc in yaml.load_all(text, Loader=PlatformLoader):
+        _flatten(doc, out)
+    for obj in out:
+        register_origin(obj, component, source)
+    return out
+
+
+@dataclass
+class Component:
+    """One rendered component directory ``build/<host>/<component>/``."""
+
+    name: str
+    path: Path
+    chart: list[dict] = field(default_factory=list)  # chart.yaml: the helm template output
+    ours: list[dict] = field(default_factory=list)  # manifests.yaml (and any other *.yaml)
+    values: dict = field(default_factory=dict)  # values.yaml: the values we passed to helm
+
+    @property
+    def objects(self) -> list[dict]:
+        return self.chart + self.ours
+
+
+CHART_FILE = "chart.yaml"
+MANIFESTS_FILE = "manifests.yaml"
+VALUES_FILE = "values.yaml"
+
+
+def load_tree(build_dir: str | os.PathLike) -> dict[str, Component]:
+    """Read every ``*.yaml`` under a rendered tree.
+
+    ``build_dir`` is ``build/<host>`` (keys are component names) or ``build`` (keys are
+    ``<host>/<component>``): a component is any directory that directly holds ``*.yaml`` files.
+    ``values.yaml`` is read as a values mapping, ``chart.yaml`` as the chart's objects, every other
+    ``*.yaml`` (normally ``manifests.yaml``) as our objects.
+    """
+    root = Path(build_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"rendered tree not found: {root}")
+    components: dict[str, Component] = {}
+    for yml in sorted(root.rglob("*.yaml")):
+        cdir = yml.parent
+        key = cdir.relative_to(root).as_posix()
+        if key == ".":
+            raise ValueError(f"{yml}: YAML file directly in {root}; expected <component>/{yml.name}")
+        comp = components.setdefault(key, Component(name=cdir.name, path=cdir))
+        if yml.name == VALUES_FILE:
+            docs = [d for d in load_yaml_all(yml) if d is not None]
+            if len(docs) > 1 or (docs and not isinstance(docs[0], dict)):
+                raise ValueError(f"{yml}: a values file must hold one mapping")
+            comp.values = docs[0] if docs else {}
+        elif yml.name == CHART_FILE:
+            comp.chart.extend(load_documents(yml, component=comp.name))
+        else:
+            comp.ours.extend(load_documents(yml, component=comp.name))
+    return components
+
+
+def all_objects(components: dict[str, Component]) -> list[dict]:
+    """Chart and own objects of every component, in a stable order."""
+    return [obj for key in sorted(components) for obj in components[key].objects]

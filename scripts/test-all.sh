@@ -24,7 +24,19 @@ for target in "$@"; do
     # pytest's closing line, e.g. "===== 12 passed, 2 skipped in 3.40s ====="
     detail=$(grep -E '^=+ .*(passed|failed|skipped|error|no tests ran).* in [0-9.]+s.* =+$' "$LOGS/$target.log" |
         tail -n 1 | sed -E 's/^=+ //; s/ =+$//')
-    [ -n "$detail" ] || detail=$(grep -E '^pytest: ' "$LOGS/$target.log" | tail -n 1)
+    [ -n "$detail" ] || detail=$(grep -E '^(pytest|docs): ' "$LOGS/$target.log" | tail -n 1)
+    if [ "$target" = sanity ]; then
+        # ansible-test skips a test whose tool is missing with only a warning: surface it.
+        ran=$(grep -c '^Running sanity test' "$LOGS/$target.log")
+        missing=$(grep -oE '^WARNING: Required program "[^"]+" not found' "$LOGS/$target.log" |
+            sed -E 's/.*"(.*)".*/\1/' | paste -sd, -)
+        failed_tests=$(grep -oE '^FATAL: The [0-9]+ sanity test\(s\)' "$LOGS/$target.log" | grep -oE '[0-9]+' || true)
+        detail="$ran tests run${failed_tests:+, $failed_tests failed}${missing:+; skipped for a missing program: $missing}"
+    fi
+    if [ "$target" = lint ]; then
+        detail=$(grep -oE '^lint: [a-z-]+ FAILED' "$LOGS/$target.log" | sed 's/^lint: //; s/ FAILED//' | paste -sd, -)
+        [ -z "$detail" ] || detail="failed: $detail"
+    fi
     rows+=("$(printf '%-12s %-12s %5ss  %s' "$target" "$status" "$elapsed" "$detail")")
 done
 

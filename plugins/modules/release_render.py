@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, mlops.platform maintainers
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ description:
   - Writes only when the content changes, so a second run reports no change; in check mode it
     reports what would change and writes nothing.
   - Refuses to write any C(Secret) that carries data; secrets reach the cluster through External Secrets.
-  - This is the render backend of the M(mlops.platform.release) role's O(platform_mode=render); use that role.
+  - This is the render backend of the C(mlops.platform.release) role (C(platform_mode=render)); use that role.
 author:
-  - mlops.platform maintainers
+  - mlops.platform maintainers (@mlops)
 options:
   component:
     description: Component name, used in messages.

@@ -60,7 +60,7 @@ def test_a_every_object_validates(rendered, crd_schemas, name):
 
 @pytest.mark.parametrize("name", INVENTORIES)
 def test_b_every_values_key_exists_in_the_chart(rendered, upstream, name):
-    versions = yaml.safe_load((REPO / "roles/platform_defaults/defaults/main/versions.yml").read_text())
+    versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())
     charts = {c["name"]: c for c in versions["platform_versions"]["charts"].values()}
     problems = []
     for component, content in manifests.load_tree(rendered[name].build_dir / host_of(name)).items():
@@ -188,7 +188,7 @@ def test_e_broken_inventory_fails_in_preflight(broken_inventory, tmp_path, upstr
 
 
 def test_versions_are_pinned_and_mirrored(upstream):
-    versions = yaml.safe_load((REPO / "roles/platform_defaults/defaults/main/versions.yml").read_text())
+    versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())
     mutable = {"", "latest", "main", "master", "stable", "edge", "nightly", "dev", "head"}
     for key, chart in versions["platform_versions"]["charts"].items():
         assert str(chart["version"]).lower() not in mutable, key

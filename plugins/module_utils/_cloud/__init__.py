@@ -1,5 +1,5 @@
-# Copyright: mlops.platform contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, mlops.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE per-cloud profiles. Use ``get_profile(platform_cloud)``; never branch on the cloud elsewhere."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-# Copyright: mlops.platform contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, mlops.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Azure profile: AKS node pools, Microsoft Entra Workload ID, Blob Storage, ingress-nginx."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-# Copyright: mlops.platform contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: (c) 2026, mlops.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The interface every cloud profile implements, and the checks all clouds share.
 
 A profile is a stateless object: every method is a pure function of its arguments and returns
@@ -43,10 +43,7 @@ def show(value) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        text = repr(value)
-    else:
-        text = f"{value!r} ({type(value).__name__})"
+    text = repr(value) if isinstance(value, str) else f"{value!r} ({type(value).__name__})"
     return text if len(text) <= 120 else text[:117] + "..."
 
 

@@ -8,6 +8,8 @@ its origin (component, source file), so the checkers can name it in their messag
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +34,7 @@ class ObjectRef:
     """Identity and origin of one rendered object, for messages."""
 
     kind: str
-    apiVersion: str  # noqa: N815 - the Kubernetes field name
+    apiVersion: str
     namespace: str
     name: str
     component: str = ""
@@ -42,9 +44,9 @@ class ObjectRef:
         return f"{self.component or '-'} {self.kind}/{self.namespace or '-'}/{self.name}"
 
 
-# id(obj) -> (obj, ref). The object itself is kept so that its id cannot be reused while the entry
-# exists; copies (copy.deepcopy) are new objects without an entry.
-_ORIGINS: dict[int, tuple[dict, ObjectRef]] = {}
+# id(obj) -> (obj, ref, release namespace). The object itself is kept so that its id cannot be
+# reused while the entry exists; copies (copy.deepcopy) are new objects without an entry.
+_ORIGINS: dict[int, tuple[dict, ObjectRef, str]] = {}
 
 
 def _make_ref(obj: dict, component: str = "", source_file: str = "") -> ObjectRef:
@@ -59,11 +61,22 @@ def _make_ref(obj: dict, component: str = "", source_file: str = "") -> ObjectRe
     )
 
 
-def register_origin(obj: dict, component: str = "", source_file: str = "") -> ObjectRef:
-    """Remember where ``obj`` came from (done by the loaders; call it for hand-made objects)."""
+def register_origin(obj: dict, component: str = "", source_file: str = "", release_namespace: str = "") -> ObjectRef:
+    """Remember where ``obj`` came from (done by the loaders; call it for hand-made objects).
+
+    ``release_namespace`` is the namespace helm installs ``obj`` into if it names none itself."""
     ref = _make_ref(obj, component, source_file)
-    _ORIGINS[id(obj)] = (obj, ref)
+    _ORIGINS[id(obj)] = (obj, ref, release_namespace)
     return ref
+
+
+def effective_namespace(obj: dict) -> str:
+    """``metadata.namespace``, else the release namespace remembered for ``obj``, else ""."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    if meta.get("namespace"):
+        return str(meta["namespace"])
+    entry = _ORIGINS.get(id(obj))
+    return entry[2] if entry is not None and entry[0] is obj else ""
 
 
 def ref_of(obj: dict, component: str | None = None) -> ObjectRef:
@@ -74,9 +87,14 @@ def ref_of(obj: dict, component: str | None = None) -> ObjectRef:
         ref = _make_ref(obj, known.component, known.source_file)  # metadata may have been edited
     else:
         ref = _make_ref(obj)
-    if component is not None:
-        ref = ObjectRef(ref.kind, ref.apiVersion, ref.namespace, ref.name, component, ref.source_file)
-    return ref
+    return ObjectRef(
+        ref.kind,
+        ref.apiVersion,
+        ref.namespace,
+        ref.name,
+        ref.component if component is None else component,
+        ref.source_file,
+    )
 
 
 def _flatten(doc: object, out: list[dict]) -> None:
@@ -105,18 +123,20 @@ def load_yaml_all(path_or_text: str | os.PathLike) -> list:
     return list(yaml.load_all(text, Loader=PlatformLoader))
 
 
-def load_documents(path_or_text: str | os.PathLike, component: str = "") -> list[dict]:
+def load_documents(path_or_text: str | os.PathLike, component: str = "", release_namespace: str = "") -> list[dict]:
     """Objects of a multi-document YAML file or string.
 
     Empty documents are skipped and ``kind: List`` documents are replaced by their items.
     A ``str`` is a file path if it names an existing file and has no newline, else YAML text.
+    ``component`` and ``release_namespace`` (the ``helm --namespace`` the text was rendered with)
+    are remembered for :func:`ref_of` and :func:`effective_namespace`.
     """
     text, source = _read_source(path_or_text)
     out: list[dict] = []
     for doc in yaml.load_all(text, Loader=PlatformLoader):
         _flatten(doc, out)
     for obj in out:
-        register_origin(obj, component, source)
+        register_origin(obj, component, source, release_namespace)
     return out
 
 
@@ -126,13 +146,16 @@ class Component:
 
     name: str
     path: Path
-    chart: list[dict] = field(default_factory=list)  # chart.yaml: the helm template output
-    ours: list[dict] = field(default_factory=list)  # manifests.yaml (and any other *.yaml)
+    chart_objects: list[dict] = field(default_factory=list)  # chart.yaml: the helm template output
+    our_objects: list[dict] = field(default_factory=list)  # manifests.yaml (and any other *.yaml)
     values: dict = field(default_factory=dict)  # values.yaml: the values we passed to helm
+    release_namespace: str = ""  # inferred, see load_tree
+    chart_name: str = ""  # inferred from the chart objects' helm.sh/chart label, see load_tree
+    chart_version: str = ""
 
     @property
     def objects(self) -> list[dict]:
-        return self.chart + self.ours
+        return self.chart_objects + self.our_objects
 
 
 CHART_FILE = "chart.yaml"
@@ -147,6 +170,12 @@ def load_tree(build_dir: str | os.PathLike) -> dict[str, Component]:
     ``<host>/<component>``): a component is any directory that directly holds ``*.yaml`` files.
     ``values.yaml`` is read as a values mapping, ``chart.yaml`` as the chart's objects, every other
     ``*.yaml`` (normally ``manifests.yaml``) as our objects.
+
+    Not written in the tree, so inferred: the release namespace (the namespace every chart object
+    that names one agrees on, else the single Namespace our manifests create; objects without
+    ``metadata.namespace`` are then remembered as being in it, see :func:`effective_namespace`), and
+    the chart name/version (the most common ``helm.sh/chart`` label of the chart objects; subchart
+    objects carry their own, fewer, labels).
     """
     root = Path(build_dir)
     if not root.is_dir():
@@ -164,10 +193,41 @@ def load_tree(build_dir: str | os.PathLike) -> dict[str, Component]:
                 raise ValueError(f"{yml}: a values file must hold one mapping")
             comp.values = docs[0] if docs else {}
         elif yml.name == CHART_FILE:
-            comp.chart.extend(load_documents(yml, component=comp.name))
+            comp.chart_objects.extend(load_documents(yml, component=comp.name))
         else:
-            comp.ours.extend(load_documents(yml, component=comp.name))
+            comp.our_objects.extend(load_documents(yml, component=comp.name))
+    for comp in components.values():
+        comp.release_namespace = _infer_release_namespace(comp)
+        comp.chart_name, comp.chart_version = _infer_chart(comp)
+        for obj in comp.objects:
+            entry = _ORIGINS[id(obj)]
+            _ORIGINS[id(obj)] = (obj, entry[1], comp.release_namespace)
     return components
+
+
+_CHART_LABEL = re.compile(r"^(?P<name>.+?)-(?P<version>v?\d+\.\d+\.\d+\S*)$")
+
+
+def _infer_chart(comp: Component) -> tuple[str, str]:
+    labels = Counter(((o.get("metadata") or {}).get("labels") or {}).get("helm.sh/chart") for o in comp.chart_objects)
+    labels.pop(None, None)
+    for label, _count in labels.most_common():
+        match = _CHART_LABEL.match(str(label))
+        if match:
+            return match["name"], match["version"]
+    return "", ""
+
+
+def _infer_release_namespace(comp: Component) -> str:
+    # charts write {{ .Release.Namespace }} on most objects; a few go elsewhere (kube-system)
+    named = Counter((o.get("metadata") or {}).get("namespace") for o in comp.chart_objects)
+    named.pop(None, None)
+    named.pop("", None)
+    created = [(o.get("metadata") or {}).get("name") for o in comp.our_objects if o.get("kind") == "Namespace"]
+    for namespace, _count in named.most_common():
+        if not created or namespace in created:
+            return str(namespace)
+    return str(created[0]) if len(created) == 1 else ""
 
 
 def all_objects(components: dict[str, Component]) -> list[dict]:

@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import jsonschema
 import kubernetes_validate
@@ -59,7 +60,7 @@ def _message(obj: Mapping, component: str | None, path: Iterable, error: str) ->
 
 def _format_errors(obj: Mapping, component: str | None, validator, instance) -> list[str]:
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    out = []
+    out: list[str] = []
     for err in errors[:MAX_ERRORS_PER_OBJECT]:
         text = err.message
         if err.validator in ("anyOf", "oneOf") and err.context:
@@ -67,7 +68,9 @@ def _format_errors(obj: Mapping, component: str | None, validator, instance) -> 
             text = f"{text} ({_json_path(best.absolute_path)}: {best.message})"
         if len(text) > 400:
             text = text[:400] + "..."
-        out.append(_message(obj, component, err.absolute_path, text))
+        message = _message(obj, component, err.absolute_path, text)
+        if message not in out:
+            out.append(message)
     if len(errors) > MAX_ERRORS_PER_OBJECT:
         out.append(_message(obj, component, [], f"... and {len(errors) - MAX_ERRORS_PER_OBJECT} more errors"))
     return out
@@ -78,15 +81,14 @@ def _format_errors(obj: Mapping, component: str | None, validator, instance) -> 
 # --------------------------------------------------------------------------------------------
 
 
-class CoreResult(list):
-    """``list[str]`` of problems, plus ``.custom``: the objects that are not built-in kinds."""
+class CoreResult(NamedTuple):
+    """What :func:`validate_core` returns: ``problems, custom = validate_core(objs)``."""
 
-    def __init__(self, problems: Iterable[str] = (), custom: Iterable[dict] = ()):
-        super().__init__(problems)
-        self.custom: list[dict] = list(custom)
+    problems: list[str]  # messages about built-in objects (and API versions Kubernetes does not serve)
+    custom: list[dict]  # objects that are not built-in kinds: for validate_custom
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema_version(k8s_version: str) -> str:
     """The schema set kubernetes-validate uses for ``k8s_version`` (latest not newer than it)."""
     wanted = Version(kv_utils.major_minor(k8s_version.lstrip("v")))
@@ -96,7 +98,7 @@ def _schema_version(k8s_version: str) -> str:
     return candidates[-1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _core_definitions(k8s_version: str) -> tuple[Registry, frozenset]:
     schema_dir = f"v{_schema_version(k8s_version)}-local-strict"
     defs = kv_utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", k8s_version)
@@ -107,13 +109,13 @@ def _core_definitions(k8s_version: str) -> tuple[Registry, frozenset]:
     return Resource.from_contents(defs) @ Registry(), frozenset(gvks)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def builtin_groups(k8s_version: str = "1.32.0") -> frozenset:
     """API groups served by Kubernetes itself ("" is the core group)."""
     return frozenset(g for g, _, _ in _core_definitions(k8s_version)[1])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _core_validator(k8s_version: str, api_version: str, kind: str):
     """Strict validator for a built-in (apiVersion, kind), or ``None`` if kubernetes-validate has no
     schema for it (kubernetes_validate.SchemaNotFoundError, "Couldn't find schema")."""
@@ -141,9 +143,9 @@ def is_builtin(obj: Mapping, k8s_version: str = "1.32.0") -> bool:
 def validate_core(objs: Iterable[dict], k8s_version: str = "1.32.0", component: str | None = None) -> CoreResult:
     """Validate built-in kinds strictly against Kubernetes ``k8s_version``'s schemas.
 
-    Returns the problems (a list of messages). Objects of API groups Kubernetes does not serve
-    (custom resources) are not validated here: they are returned in ``result.custom`` for
-    :func:`validate_custom`. An object of a Kubernetes group with a kind/version that Kubernetes
+    Returns ``(problems, custom)``: the problems (messages) and the objects of API groups Kubernetes
+    does not serve (custom resources), which are not validated here but left for
+    :func:`validate_custom` (never silently passed). An object of a Kubernetes group with a kind/version that Kubernetes
     ``k8s_version`` does not serve (e.g. ``policy/v1beta1 PodSecurityPolicy``) is a problem.
     """
     problems: list[str] = []
@@ -151,7 +153,9 @@ def validate_core(objs: Iterable[dict], k8s_version: str = "1.32.0", component: 
     k8s_groups = builtin_groups(k8s_version)
     for obj in objs:
         if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind"):
-            problems.append(_message(obj if isinstance(obj, dict) else {}, component, [], "apiVersion and kind required"))
+            problems.append(
+                _message(obj if isinstance(obj, dict) else {}, component, [], "apiVersion and kind required")
+            )
             continue
         validator = _core_validator(k8s_version, str(obj["apiVersion"]), str(obj["kind"]))
         if validator is None:
@@ -283,9 +287,7 @@ def structural_to_jsonschema(schema: Mapping, *, root: bool = True, structural: 
                 )
                 for name, sub in value.items()
             }
-        elif key == "items" and isinstance(value, Mapping):
-            out[key] = structural_to_jsonschema(value, root=False, structural=structural)
-        elif key == "additionalProperties" and isinstance(value, Mapping):
+        elif key in ("items", "additionalProperties") and isinstance(value, Mapping):
             out[key] = structural_to_jsonschema(value, root=False, structural=structural)
         elif key in _COMBINATORS:
             out[key] = [structural_to_jsonschema(sub, root=False, structural=False) for sub in value]
@@ -302,11 +304,9 @@ def structural_to_jsonschema(schema: Mapping, *, root: bool = True, structural: 
 
     if schema.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
-        int_or_string = [{"type": "integer"}, {"type": "string"}]
-        if "anyOf" in out:
-            out.setdefault("allOf", []).append({"anyOf": int_or_string})
-        else:
-            out["anyOf"] = int_or_string
+        # structural schemas may spell it out as anyOf [integer, string] (the only anyOf allowed here)
+        if "anyOf" not in out:
+            out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
 
     if schema.get("x-kubernetes-embedded-resource"):
         props = out.setdefault("properties", {})
@@ -416,6 +416,5 @@ def validate_all(
     component: str | None = None,
 ) -> list[str]:
     """Every object validated by exactly one of :func:`validate_core` / :func:`validate_custom`."""
-    objs = list(objs)
-    core = validate_core(objs, k8s_version, component)
-    return list(core) + validate_custom(core.custom, schemas, component)
+    problems, custom = validate_core(objs, k8s_version, component)
+    return problems + validate_custom(custom, schemas, component)

@@ -165,7 +165,7 @@ class _Walker:
             hint = ""
             if not defaults and len(path) > 1:
                 hint = (
-                    f"; '{_display(path[:-1])}' defaults to an empty map: list it in allow_free_form "
+                    f"; '{_display(path[:-1])}' has no keys in the defaults ({{}} or null): list it in allow_free_form "
                     "if it is a free-form map"
                 )
             self.report(chart, path, defaults.keys(), hint)
@@ -204,6 +204,8 @@ def unknown_value_keys(
     values: Mapping,
     defaults: ChartDefaults | Mapping,
     allow_free_form: Iterable[str] = (),
+    chart: str | None = None,
+    version: str | None = None,
 ) -> list[str]:
     """Every key path in ``values`` (the values we pass to helm) that the chart does not have.
 
@@ -214,9 +216,20 @@ def unknown_value_keys(
       union of the default items' keys; otherwise lists are not descended.
     * keys under a dependency's name (or alias) are checked against the subchart's values.yaml
       merged with what the parent's values.yaml sets under that name; ``global`` is always allowed.
+
+    ``chart``/``version`` name the chart in messages when ``defaults`` is a plain mapping; given
+    with a :class:`ChartDefaults`, they must match the archive (a pin drift is reported).
     """
+    problems: list[str] = []
     if not isinstance(defaults, ChartDefaults):
-        defaults = ChartDefaults(name="chart", version="?", values=dict(defaults))
+        defaults = ChartDefaults(name=chart or "chart", version=version or "?", values=dict(defaults))
+    else:
+        for what, wanted, actual in (("name", chart, defaults.name), ("version", version, defaults.version)):
+            if wanted is not None and str(wanted).lstrip("v") != str(actual).lstrip("v"):
+                problems.append(
+                    f"{chart or defaults.name}: values checked against {defaults.label}, whose {what} is "
+                    f"'{actual}', not '{wanted}'"
+                )
     walker = _Walker(defaults, allow_free_form)
     walker.chart(values, defaults, {}, [])
-    return walker.problems
+    return problems + walker.problems

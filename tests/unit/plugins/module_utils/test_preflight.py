@@ -1,0 +1,374 @@
+from __future__ import annotations
+
+import copy
+import pathlib
+import re
+
+import pytest
+import yaml
+
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.preflight import (
+    CONFIG_KEYS,
+    format_problems,
+    preflight_problems,
+    run_preflight,
+)
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+TOGGLE = re.compile(r"^(?!ansible_)[a-z0-9_]+_enabled$")
+
+
+def _load(path: pathlib.Path) -> dict:
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def inventory_config(name: str) -> dict:
+    """The config the preflight role assembles for the inventory's host (role defaults, then group_vars)."""
+    defaults = {}
+    for path in sorted((ROOT / "roles/platform/defaults/main").glob("*.yml")):
+        defaults.update(_load(path))
+    host_vars = {}
+    for path in sorted((ROOT / "inventories" / name / "group_vars/all").glob("*.yml")):
+        host_vars.update(_load(path))
+    merged = {**defaults, **host_vars}
+    config = {key: merged.get(key) for key in CONFIG_KEYS if key != "toggles"}
+    config["toggles"] = {key: value for key, value in sorted(host_vars.items()) if TOGGLE.match(key)}
+    return config
+
+
+def never_a_dir(path):
+    return False
+
+
+AWS = inventory_config("aws-dev")
+AZURE = inventory_config("azure-dev")
+CONFIGS = {"aws": AWS, "azure": AZURE}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_real_inventories_pass(cloud):
+    config = CONFIGS[cloud]
+    assert config["platform_cloud"] == cloud
+    assert preflight_problems(config, isdir=never_a_dir) == []
+    result = run_preflight(config, isdir=never_a_dir)
+    assert result["problems"] == []
+    assert result["changed"] is False
+    assert result["summary"]["cloud"] == cloud
+    assert result["summary"]["node_pools"] == ["general", "gpu", "training"]
+
+
+def with_change(cloud: str, path: str, value) -> dict:
+    """A deep copy of the cloud's inventory config with ``path`` (dotted; [n] for list items) set or deleted."""
+    config = copy.deepcopy(CONFIGS[cloud])
+    *parents, last = re.findall(r"[^.\[\]]+", path)
+    target = config
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    key = int(last) if isinstance(target, list) else last
+    if value is DELETE:
+        del target[key]
+    else:
+        target[key] = value
+    return config
+
+
+DELETE = object()
+
+CASES = [
+    # acceptance cases
+    ("aws", "platform_cloud", "gcp", "platform_cloud: 'gcp' is not supported; allowed: aws, azure"),
+    ("azure", "platform_cloud", None, "platform_cloud: not set; allowed: aws, azure"),
+    (
+        "aws",
+        "platform_node_pools.gpu.instance_types",
+        ["Standard_NC6s_v3"],
+        "platform_node_pools.gpu.instance_types[0]: 'Standard_NC6s_v3' is an Azure VM size; on aws use an EC2 "
+        "instance type such as g4dn.xlarge (GPU families: g4dn, g5,",
+    ),
+    (
+        "azure",
+        "platform_node_pools.general.instance_types",
+        ["t3.large"],
+        "platform_node_pools.general.instance_types[0]: 't3.large' is an EC2 instance type; on azure use an Azure VM "
+        "size such as Standard_D4s_v3",
+    ),
+    # scalars
+    ("aws", "platform_environment", "production", "platform_environment: 'production' is not allowed; allowed: dev"),
+    ("aws", "platform_mode", "deploy", "platform_mode: 'deploy' is not allowed; allowed: render, apply"),
+    ("aws", "platform_region", "westeurope", "platform_region: 'westeurope' is an Azure region; on aws use"),
+    ("azure", "platform_region", "eu-west-1", "platform_region: 'eu-west-1' is an AWS region; on azure use"),
+    ("aws", "platform_cluster_name", "MLops_Dev", "platform_cluster_name: 'MLops_Dev' is not a DNS label"),
+    ("aws", "platform_cluster_name", "a" * 64, "is not a DNS label"),
+    ("aws", "platform_kubernetes_version", 1.3, "platform_kubernetes_version: 1.3 (float) is a number; quote it"),
+    ("aws", "platform_kubernetes_version", "1.29", "platform_kubernetes_version: '1.29' is not supported; allowed"),
+    ("aws", "platform_kubernetes_version", "v1.32", "platform_kubernetes_version: 'v1.32' is not a \"1.NN\" version"),
+    ("aws", "platform_chart_mirror", "/no/such/dir", "platform_chart_mirror: '/no/such/dir' is not an existing dir"),
+    ("aws", "platform_chart_mirror", 3, "platform_chart_mirror: must be a directory path or empty, got 3 (int)"),
+    # network
+    ("aws", "platform_network.cidr", "10.0.0.0/8", "platform_network.cidr: prefix /8 is outside /16 to /24"),
+    ("aws", "platform_network.cidr", "10.0.0.0/28", "platform_network.cidr: prefix /28 is outside /16 to /24"),
+    ("aws", "platform_network.cidr", "8.8.0.0/16", "platform_network.cidr: '8.8.0.0/16' is not a private RFC 1918"),
+    ("aws", "platform_network.cidr", "10.0.1.0/16", "'10.0.1.0/16' has host bits set; did you mean 10.0.0.0/16?"),
+    ("aws", "platform_network.cidr", "10.0.0.0", "platform_network.cidr: prefix /32 is outside"),
+    ("aws", "platform_network.cidr", "fd00::/48", "'fd00::/48' is not a private RFC 1918 range"),
+    ("aws", "platform_network.cidr", "not-a-cidr", "platform_network.cidr: 'not-a-cidr' is not in CIDR notation"),
+    ("azure", "platform_network.cidr", DELETE, "platform_network.cidr: not set; use a private IPv4 network"),
+    ("aws", "platform_network.availability_zones", True, "platform_network.availability_zones: must be an integer"),
+    ("aws", "platform_network.nat_gateway_per_az", "no", "platform_network.nat_gateway_per_az: must be true or false"),
+    # node pools
+    (
+        "aws",
+        "platform_node_pools.gpu.min_size",
+        3,
+        "platform_node_pools.gpu: sizes must satisfy min_size <= "
+        "desired_size <= max_size, got min_size 3, desired_size 0, max_size 2",
+    ),
+    ("aws", "platform_node_pools.general", DELETE, "platform_node_pools.general: missing; the general pool runs"),
+    ("aws", "platform_node_pools.general.min_size", 0, "platform_node_pools.general.min_size: the general pool runs"),
+    (
+        "aws",
+        "platform_node_pools.training.max_size",
+        True,
+        "platform_node_pools.training.max_size: must be a non-negative integer, got true",
+    ),
+    ("aws", "platform_node_pools.training.min_size", -1, "platform_node_pools.training.min_size: must be a non-neg"),
+    ("aws", "platform_node_pools.training.min_size", "0", "platform_node_pools.training.min_size: must be a non-neg"),
+    ("aws", "platform_node_pools.training.max_size", DELETE, "platform_node_pools.training.max_size: not set"),
+    ("aws", "platform_node_pools.training.instance_types", [], "platform_node_pools.training.instance_types: must be"),
+    ("aws", "platform_node_pools.training.instance_types", ["c5.xlarge", 5], "instance_types[1]: must be a string"),
+    (
+        "aws",
+        "platform_node_pools.training.capacity_type",
+        "preemptible",
+        "platform_node_pools.training.capacity_type: 'preemptible' is not allowed; allowed: on_demand, spot",
+    ),
+    ("aws", "platform_node_pools.training.min_szie", 0, "platform_node_pools.training: unknown setting(s) min_szie"),
+    ("aws", "platform_node_pools.gpu.taints", [], "platform_node_pools.gpu.taints: a GPU pool must carry the taint"),
+    ("aws", "platform_node_pools.gpu.gpu", "yes", "platform_node_pools.gpu.gpu: must be true or false, got 'yes'"),
+    ("aws", "platform_node_pools.gpu.gpu", False, "platform_node_pools.gpu.gpu: the gpu pool must set gpu: true"),
+    (
+        "aws",
+        "platform_node_pools.training.taints[0].effect",
+        "NoRun",
+        "taints[0].effect: 'NoRun' is not allowed; allowed: NoSchedule, PreferNoSchedule, NoExecute",
+    ),
+    ("aws", "platform_node_pools.gpu.taints[0].value", True, "taints[0].value: true is a boolean; quote it"),
+    ("aws", "platform_node_pools.training.taints[0].key", "bad key", "taints[0].key: 'bad key' is not a Kubernetes"),
+    ("aws", "platform_node_pools.training.taints[0].extra", 1, "taints[0]: unknown field(s) extra; allowed: key"),
+    ("aws", "platform_node_pools.training.taints", "workload=training", "taints: must be a list of {key, value, "),
+    ("aws", "platform_node_pools.Training", {}, "platform_node_pools: pool key 'Training' is not a DNS label"),
+    ("azure", "platform_node_pools.gpu.name", "system", "platform_node_pools.gpu.name: 'system' is also the name of"),
+    ("azure", "platform_node_pools.gpu.name", DELETE, "platform_node_pools.gpu.name: missing; AKS needs a node pool"),
+    ("azure", "platform_node_pools.training.min_size", 1, "platform_node_pools.training.min_size: 1 on a spot pool"),
+    ("azure", "platform_node_pools.general.capacity_type", "spot", "the general pool is the AKS system pool"),
+    ("azure", "platform_node_pools.gpu.instance_types[0]", "Standard_D4s_v3", "'Standard_D4s_v3' has no NVIDIA GPU"),
+    # infra
+    (
+        "aws",
+        "platform_infra.region",
+        "us-east-1",
+        "platform_infra.region: 'us-east-1' differs from platform_region 'eu-west-1'; set platform_region: 'us-east-1'",
+    ),
+    (
+        "azure",
+        "platform_infra.cluster_name",
+        "other",
+        "platform_infra.cluster_name: 'other' differs from platform_cluster_name 'mlops-dev'",
+    ),
+    ("aws", "platform_infra.db_port", "5432", "platform_infra.db_port: must be an integer from 1 to 65535"),
+    ("aws", "platform_infra.db_port", 0, "platform_infra.db_port: must be an integer from 1 to 65535"),
+    ("aws", "platform_infra.db_host", "not a host", "platform_infra.db_host: 'not a host' is not a DNS name"),
+    ("aws", "platform_infra.db_name", "ml-flow", "platform_infra.db_name: 'ml-flow' is not a PostgreSQL database"),
+    ("aws", "platform_infra.db_secret_ref", "", "platform_infra.db_secret_ref: must be a non-empty string"),
+    ("aws", "platform_infra.db_secret_ref", DELETE, "platform_infra.db_secret_ref: missing"),
+    ("aws", "platform_infra.identities", DELETE, "platform_infra.identities: missing"),
+    ("aws", "platform_infra.registry", 5, "platform_infra.registry: must be a string or null, got 5 (int)"),
+    (
+        "aws",
+        "platform_infra.object_store_bucket",
+        "Bad_Bucket",
+        "platform_infra.object_store_bucket: 'Bad_Bucket' is not a valid S3 bucket name",
+    ),
+    ("aws", "platform_infra.object_store_account", "acct", "platform_infra.object_store_account: 'acct' is set"),
+    ("azure", "platform_infra.object_store_account", None, "platform_infra.object_store_account: missing; azure"),
+    (
+        "azure",
+        "platform_infra.object_store_bucket",
+        "ml--flow",
+        "platform_infra.object_store_bucket: 'ml--flow' is not a valid blob container name",
+    ),
+    (
+        "aws",
+        "platform_infra.identities.mlflow",
+        "22222222-2222-2222-2222-222222222222",
+        "platform_infra.identities.mlflow: '22222222-2222-2222-2222-222222222222' is a managed identity client ID; "
+        "on aws",
+    ),
+    (
+        "azure",
+        "platform_infra.identities.mlflow",
+        "arn:aws:iam::123456789012:role/x",
+        "platform_infra.identities.mlflow: 'arn:aws:iam::123456789012:role/x' is an IAM role ARN; on azure",
+    ),
+    (
+        "aws",
+        "platform_infra.identities.aws_load_balancer_controller",
+        DELETE,
+        "platform_infra.identities.aws_load_balancer_controller: missing; ingress needs it on aws",
+    ),
+    ("aws", "platform_infra.identities", "arn", "platform_infra.identities: must be a mapping"),
+    # components
+    (
+        "aws",
+        "toggles.foo_enabled",
+        True,
+        "foo_enabled: unknown component 'foo'; known components: cert_manager, "
+        "ingress, mlflow (platform_component_catalog)",
+    ),
+    ("aws", "toggles.mlflow_enabled", "yes", "mlflow_enabled: must be true or false, got 'yes'"),
+    (
+        "azure",
+        "platform_component_catalog.mlflow.clouds",
+        ["aws"],
+        "mlflow_enabled: mlflow does not run on azure "
+        "(platform_component_catalog.mlflow.clouds: aws); this combination is incompatible",
+    ),
+    (
+        "aws",
+        "platform_component_catalog.mlflow.clouds",
+        ["gcp"],
+        "platform_component_catalog.mlflow.clouds: 'gcp' is not a cloud",
+    ),
+    ("aws", "platform_component_catalog.mlflow.wave", "40", "platform_component_catalog.mlflow.wave: must be a non-"),
+    (
+        "aws",
+        "platform_component_catalog",
+        None,
+        "platform_component_catalog: not set; it comes from the platform role",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cloud", "path", "value", "expected"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
+def test_problem_is_reported(cloud, path, value, expected):
+    problems = preflight_problems(with_change(cloud, path, value), isdir=never_a_dir)
+    assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("cloud", "path", "value"),
+    [
+        ("aws", "platform_chart_mirror", ""),
+        ("aws", "platform_chart_mirror", None),
+        ("aws", "toggles.mlflow_enabled", False),
+        ("aws", "toggles.mlflow_ingress_enabled", False),  # a feature toggle of the mlflow role
+        ("aws", "toggles", {}),
+        ("aws", "platform_node_pools.training", DELETE),
+        ("aws", "platform_node_pools.gpu", DELETE),
+        ("aws", "platform_node_pools.general.desired_size", DELETE),
+        ("azure", "platform_network.cidr", "192.168.0.0/24"),
+        ("azure", "platform_network.cidr", "172.20.0.0/16"),
+        ("aws", "platform_kubernetes_version", "1.30"),
+        ("aws", "platform_kubernetes_version", "1.33"),
+        ("aws", "platform_environment", "prod"),
+        ("aws", "platform_mode", "apply"),
+    ],
+)
+def test_valid_variations(cloud, path, value):
+    assert preflight_problems(with_change(cloud, path, value), isdir=never_a_dir) == []
+
+
+def test_chart_mirror_that_exists(tmp_path):
+    config = with_change("aws", "platform_chart_mirror", str(tmp_path))
+    assert preflight_problems(config) == []
+
+
+def test_enabled_component_needs_its_identity():
+    problems = preflight_problems(with_change("azure", "platform_infra.identities", {}), isdir=never_a_dir)
+    assert problems == [
+        "platform_infra.identities.mlflow: missing; mlflow needs it on azure "
+        "(platform_component_catalog.mlflow.identities.azure) because mlflow_enabled is true"
+    ]
+
+
+def test_unknown_cloud_skips_cloud_specific_checks_but_not_the_rest():
+    config = with_change("aws", "platform_cloud", "gcp")
+    config["platform_node_pools"]["gpu"].update(min_size=3, max_size=1)
+    config["platform_node_pools"]["gpu"]["instance_types"] = ["Standard_NC6s_v3"]
+    assert preflight_problems(config, isdir=never_a_dir) == [
+        "platform_cloud: 'gcp' is not supported; allowed: aws, azure (cloud-specific checks were skipped)",
+        "platform_node_pools.gpu: sizes must satisfy min_size <= desired_size <= max_size, "
+        "got min_size 3, desired_size 0, max_size 1",
+    ]
+
+
+def test_every_problem_in_one_message():
+    config = with_change("aws", "platform_cloud", "gcp")
+    config["platform_node_pools"]["gpu"].update(min_size=3, max_size=1)
+    config["toggles"]["foo_enabled"] = True
+    with pytest.raises(PlatformError) as raised:
+        run_preflight(config, isdir=never_a_dir)
+    problems = raised.value.details["problems"]
+    assert len(problems) == 3
+    assert raised.value.msg == format_problems(problems)
+    assert raised.value.msg.startswith("Preflight found 3 problem(s) in the platform configuration:\n - ")
+    assert raised.value.msg.splitlines()[1:] == [f" - {p}" for p in problems]
+    assert problems == sorted(problems)
+
+
+def test_input_is_not_mutated():
+    config = copy.deepcopy(AWS)
+    config["platform_node_pools"]["gpu"]["min_size"] = 3
+    before = copy.deepcopy(config)
+    preflight_problems(config, isdir=never_a_dir)
+    assert config == before
+
+
+GARBAGE = [None, True, 0, -1, 1.5, "", "x", [], [None], ["x", 1], {}, {"x": None}, {1: [2]}, {None: {}}]
+
+
+@pytest.mark.parametrize("config", [None, "platform", 3, [], [AWS]])
+def test_config_that_is_not_a_mapping(config):
+    (problem,) = preflight_problems(config)
+    assert problem.startswith("config: must be a mapping of the platform variables, got ")
+
+
+def _paths(value, prefix=""):
+    """Every dotted path inside a config (the places garbage can go)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield path
+            yield from _paths(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            path = f"{prefix}[{index}]"
+            yield path
+            yield from _paths(item, path)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_garbage_anywhere_gives_messages_not_tracebacks(cloud):
+    paths = list(_paths(CONFIGS[cloud]))
+    assert len(paths) > 50
+    for path in paths:
+        for garbage in GARBAGE:
+            problems = preflight_problems(with_change(cloud, path, garbage), isdir=never_a_dir)
+            assert all(isinstance(problem, str) for problem in problems), (path, garbage)
+            assert problems == sorted(set(problems))
+
+
+@pytest.mark.parametrize("key", CONFIG_KEYS)
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_garbage_top_level(key, garbage):
+    config = copy.deepcopy(AWS)
+    config[key] = garbage
+    problems = preflight_problems(config, isdir=never_a_dir)
+    assert all(isinstance(problem, str) for problem in problems)
+
+
+def test_everything_missing():
+    problems = preflight_problems(dict.fromkeys(CONFIG_KEYS), isdir=never_a_dir)
+    assert len(problems) == 10
+    assert all(": not set; " in problem for problem in problems)

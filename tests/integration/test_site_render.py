@@ -75,7 +75,7 @@ def test_b_every_values_key_exists_in_the_chart(rendered, upstream, name):
 def find(objects, kind, name, namespace=None):
     for obj in objects:
         meta = obj.get("metadata", {})
-        if obj["kind"] == kind and meta.get("name") == name and namespace in (None, meta.get("namespace")):
+        if obj["kind"] == kind and meta.get("name") == name and namespace in (None, manifests.effective_namespace(obj)):
             return obj
     raise AssertionError(f"{kind}/{name} not rendered")
 

@@ -1,8 +1,8 @@
 # mlops.platform developer entry points.
 #
 #   make test                      the README's test command (what CI runs via .ci/run)
-#   make render INVENTORY=inventories/aws-dev
-#   make deploy INVENTORY=inventories/aws-dev
+#   make render INVENTORY=inventories/aws-dev [EXTRA="-e ..."]
+#   make deploy INVENTORY=inventories/aws-dev [EXTRA="--check --diff"]
 #   make help                      everything else
 #
 # Every target depends on `setup`, which is idempotent and takes well under a
@@ -24,6 +24,12 @@ COLLECTION_DIR := $(COLLECTIONS_ROOT)/ansible_collections/mlops/platform
 # Pinned upstream charts and CRDs the tests render and validate against.
 UPSTREAM ?= ../shared/upstream
 INVENTORY ?= inventories/aws-dev
+# Extra ansible-playbook arguments for the playbook targets, e.g.
+# make render EXTRA="-e platform_chart_mirror=../shared/upstream/charts"
+EXTRA ?=
+# Packaged charts (<name>-<version>.tgz) to render from instead of the chart
+# repositories, e.g. CHART_MIRROR=../shared/upstream/charts (made absolute here).
+CHART_MIRROR ?=
 # Extra arguments, e.g. make unit PYTEST_ARGS='-k preflight -x'
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
@@ -56,7 +62,8 @@ endef
 # $(call playbook,PLAYBOOK,INVENTORY,EXTRA ARGS)
 define playbook
 	@if [ ! -f "$(1)" ]; then echo "not implemented yet: $(1) does not exist"; exit 1; fi; \
-	"$(BIN)/ansible-playbook" "$(1)" -i "$(2)" $(3)
+	"$(BIN)/ansible-playbook" "$(1)" -i "$(2)" $(3) \
+		$(if $(CHART_MIRROR),-e platform_chart_mirror="$(abspath $(CHART_MIRROR))") $(EXTRA)
 endef
 
 define terraform_not_yet
@@ -78,9 +85,9 @@ lock: ## Regenerate requirements/dev.txt from requirements/dev.in
 	@PYTHON="$(PYTHON)" scripts/lock.sh
 
 ##@ Tests
-.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration docs build fmt
+.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration molecule docs build fmt
 test: setup ## THE test command: lint, sanity, unit, integration, docs, build, then a summary
-	@scripts/test-all.sh lint sanity unit integration docs build
+	@scripts/test-all.sh lint sanity unit integration molecule docs build
 
 # Runs every linter even when an earlier one fails, so one run shows all findings.
 lint: setup ## ruff, yamllint, ansible-lint (production), antsibull-changelog lint
@@ -122,6 +129,9 @@ unit: setup ## pytest tests/unit
 
 integration: setup ## pytest tests/integration (offline, against the real upstream tools)
 	$(call pytest,tests/integration)
+
+molecule: setup ## molecule test -s default (offline render scenario: converge, idempotence, verify)
+	"$(BIN)/molecule" test -s default
 
 docs: setup ## ansible-doc renders every module and filter
 	@scripts/check-docs.sh

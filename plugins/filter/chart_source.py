@@ -30,11 +30,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(ref) (chart archive path, OCI reference or chart name), C(version) and C(repo) (null unless a repository URL is needed).
+  description:
+    - C(ref) (chart archive path, OCI reference or chart name), C(version), and C(repo)
+      (null unless a repository URL is needed).
   type: dict
 """
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.release import resolve_chart
 

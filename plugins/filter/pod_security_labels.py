@@ -49,7 +49,9 @@ def pod_security_labels(namespace, levels, default):
         raise AnsibleFilterError(f"pod_security_labels: expected a namespace name, got {namespace!r}")
     chosen = (levels or {}).get(namespace, default)
     if not isinstance(chosen, dict):
-        raise AnsibleFilterError(f"pod_security_labels: levels of namespace {namespace!r} must be a dict, got {chosen!r}")
+        raise AnsibleFilterError(
+            f"pod_security_labels: levels of namespace {namespace!r} must be a dict, got {chosen!r}"
+        )
     unknown = sorted(set(chosen) - set(MODES))
     if unknown:
         raise AnsibleFilterError(

@@ -75,19 +75,19 @@ def resolve_chart(chart: dict, mirror: str | None) -> ChartSource:
     missing = [key for key in ("repo", "name", "version") if not chart.get(key)]
     if missing:
         raise PlatformError(
-            "chart entry {0!r} lacks {1} (set them in platform_versions.charts)".format(chart, ", ".join(missing))
+            "chart entry {!r} lacks {} (set them in platform_versions.charts)".format(chart, ", ".join(missing))
         )
     name, version, repo = chart["name"], str(chart["version"]), chart["repo"]
     if mirror:
-        archive = os.path.join(mirror, "{0}-{1}.tgz".format(name, version))
+        archive = os.path.join(mirror, f"{name}-{version}.tgz")
         if not os.path.isfile(archive):
             raise PlatformError(
-                "platform_chart_mirror: {0} has no {1}-{2}.tgz; add the packaged chart "
-                "(helm pull {3} --version {2}) or unset platform_chart_mirror".format(mirror, name, version, repo)
+                f"platform_chart_mirror: {mirror} has no {name}-{version}.tgz; add the packaged chart "
+                f"(helm pull {repo} --version {version}) or unset platform_chart_mirror"
             )
         return ChartSource(ref=os.path.abspath(archive), version=version)
     if repo.startswith("oci://"):
-        return ChartSource(ref="{0}/{1}".format(repo.rstrip("/"), name), version=version)
+        return ChartSource(ref="{}/{}".format(repo.rstrip("/"), name), version=version)
     return ChartSource(ref=name, version=version, repo=repo)
 
 
@@ -121,7 +121,7 @@ def split_documents(text: str) -> list:
         if obj is None:
             continue
         if not isinstance(obj, dict) or "kind" not in obj:
-            raise PlatformError("helm rendered a document that is not a Kubernetes object: {0!r}".format(raw[:200]))
+            raise PlatformError(f"helm rendered a document that is not a Kubernetes object: {raw[:200]!r}")
         docs.append((raw.strip("\n"), obj))
     return docs
 
@@ -141,10 +141,11 @@ def drop_objects(docs: list, rules: list, component: str) -> tuple:
     for rule in rules:
         if not any(_matches(rule, doc[1]) for doc in docs):
             raise PlatformError(
-                "{0}: drop rule {1}/{2} matches no object the chart renders; "
-                "remove the rule or fix its kind/name".format(component, rule.get("kind"), rule.get("name"))
+                "{}: drop rule {}/{} matches no object the chart renders; remove the rule or fix its kind/name".format(
+                    component, rule.get("kind"), rule.get("name")
+                )
             )
-    dropped = ["{0}/{1}".format(rule["kind"], rule["name"]) for rule in rules]
+    dropped = ["{}/{}".format(rule["kind"], rule["name"]) for rule in rules]
     return kept, dropped
 
 
@@ -154,7 +155,7 @@ def secret_problems(objects: list, component: str) -> list:
     for obj in objects:
         if obj.get("kind") == "Secret" and (obj.get("data") or obj.get("stringData")):
             problems.append(
-                "{0}: Secret {1} carries data ({2}); deliver it with an ExternalSecret "
+                "{}: Secret {} carries data ({}); deliver it with an ExternalSecret "
                 "or drop it from the chart output".format(
                     component,
                     (obj.get("metadata") or {}).get("name"),
@@ -190,9 +191,8 @@ def render_release(spec: ReleaseSpec, helm: str, run) -> RenderedRelease:
         rc, out, err = run(helm_template_argv(helm, spec, values_file))
     if rc != 0:
         raise PlatformError(
-            "{0}: helm template failed for chart {1} {2}: {3}".format(
-                spec.component, spec.chart.ref, spec.chart.version, (err or out).strip()
-            )
+            f"{spec.component}: helm template failed for chart {spec.chart.ref} {spec.chart.version}: "
+            f"{(err or out).strip()}"
         )
     docs, dropped = drop_objects(split_documents(out), spec.drop, spec.component)
     ours = ([namespace_object(spec)] if spec.create_namespace else []) + list(spec.manifests_pre) + list(spec.manifests)
@@ -200,7 +200,7 @@ def render_release(spec: ReleaseSpec, helm: str, run) -> RenderedRelease:
     if problems:
         raise PlatformError("; ".join(problems))
     files = {
-        CHART_FILE: _HEADER + "".join("---\n{0}\n".format(raw) for raw, _obj in docs),
+        CHART_FILE: _HEADER + "".join(f"---\n{raw}\n" for raw, _obj in docs),
         MANIFESTS_FILE: _HEADER + dump_documents(ours),
         VALUES_FILE: _HEADER + values_text,
     }
@@ -223,15 +223,15 @@ def sync_files(dest: str, files: dict, check_mode: bool = False) -> tuple:
         if old == new:
             continue
         changed.append(name)
-        before.append("{0}: {1}".format(name, "absent" if old is None else "{0} bytes".format(len(old))))
-        after.append("{0}: {1}".format(name, "absent" if new is None else "{0} bytes".format(len(new))))
+        before.append("{}: {}".format(name, "absent" if old is None else f"{len(old)} bytes"))
+        after.append("{}: {}".format(name, "absent" if new is None else f"{len(new)} bytes"))
         if check_mode:
             continue
         if new is None:
             os.remove(path)
             continue
         os.makedirs(dest, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest, prefix=".{0}.".format(name))
+        fd, tmp = tempfile.mkstemp(dir=dest, prefix=f".{name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(new)
         os.chmod(tmp, 0o644)

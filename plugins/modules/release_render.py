@@ -140,6 +140,7 @@ import os
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.release import (
     ReleaseSpec,

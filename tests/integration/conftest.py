@@ -15,8 +15,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORIES = ("aws-dev", "azure-dev")
-_RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+_RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
 
 
 def upstream_dir() -> Path:
@@ -39,8 +42,10 @@ class PlaybookRun:
     @property
     def recap(self) -> dict:
         """host -> {ok, changed, unreachable, failed} from the PLAY RECAP."""
-        return {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
-                for m in _RECAP.finditer(self.output)}
+        return {
+            m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+            for m in _RECAP.finditer(self.output)
+        }
 
     def changed(self) -> int:
         return sum(host["changed"] for host in self.recap.values())
@@ -49,16 +54,26 @@ class PlaybookRun:
 def run_site(inventory: Path, build_dir: Path, *extra: str, mode: str = "render") -> PlaybookRun:
     """Run site.yml the way the README says, offline, against the upstream chart mirror."""
     argv = [
-        ansible_bin("ansible-playbook"), "site.yml", "-i", str(inventory),
-        "-e", f"platform_mode={mode}",
-        "-e", f"platform_chart_mirror={upstream_dir() / 'charts'}",
-        "-e", f"platform_build_dir={build_dir}",
+        ansible_bin("ansible-playbook"),
+        "site.yml",
+        "-i",
+        str(inventory),
+        "-e",
+        f"platform_mode={mode}",
+        "-e",
+        f"platform_chart_mirror={upstream_dir() / 'charts'}",
+        "-e",
+        f"platform_build_dir={build_dir}",
         *extra,
     ]
     # No cloud credential or kubeconfig reaches the run: rendering must not need one.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
-    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
     return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build_dir)

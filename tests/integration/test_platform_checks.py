@@ -234,7 +234,7 @@ def test_core_rejects_bad_fields_in_real_deployment(render):
     container["ports"][0]["containerPort"] = "http"  # wrong type
     del spec["selector"]  # missing required field
 
-    problems, _ = schemas.validate_core(objs, K8S)
+    problems, _custom = schemas.validate_core(objs, K8S)
     assert len(problems) == 3, problems
     prefix = f"cert-manager Deployment/platform/{name}: "
     assert all(p.startswith(prefix) for p in problems), problems
@@ -253,7 +253,7 @@ def test_core_verdicts_agree_with_kubernetes_validate(render):
     for obj in bad:
         obj.setdefault("metadata", {})["nmae"] = "typo"
     for obj in [*good, *bad]:
-        ours, _ = schemas.validate_core([obj], K8S)
+        ours, _custom = schemas.validate_core([obj], K8S)
         try:
             kubernetes_validate.validate(obj, K8S, strict=True)
             theirs = True
@@ -335,7 +335,7 @@ spec:
 
 
 def test_crd_schemas_cover_every_upstream_file(crd_schemas):
-    groups = {g for g, _, _ in crd_schemas}
+    groups = {g for g, _version, _kind in crd_schemas}
     for group in (
         "cert-manager.io",
         "monitoring.coreos.com",
@@ -745,7 +745,7 @@ spec: {template: {spec: {containers: [{name: c, image: "x:1"}]}}}
 """,
         component="ml",
     )
-    assert [o["kind"] for o, _, _ in wiring.pod_templates(objs)] == ["CronJob", "Pod", "Deployment"]
+    assert [o["kind"] for o, _podspec, _meta in wiring.pod_templates(objs)] == ["CronJob", "Pod", "Deployment"]
     assert wiring.service_accounts_exist(objs) == [
         "ml CronJob/pipelines/retrain: serviceAccountName 'trainer' has no ServiceAccount in namespace 'pipelines' "
         "(exists in namespace ml)"

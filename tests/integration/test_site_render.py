@@ -33,7 +33,8 @@ def all_objects(build: Path, host: str) -> list:
 
 def host_of(name: str) -> str:
     return yaml.safe_load((REPO / "inventories" / name / "hosts.yml").read_text())["all"]["children"][
-        "platform_clusters"]["hosts"].popitem()[0]
+        "platform_clusters"
+    ]["hosts"].popitem()[0]
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +54,9 @@ def test_renders_every_enabled_component(rendered, name):
 def test_a_every_object_validates(rendered, crd_schemas, name):
     objects = all_objects(rendered[name].build_dir, host_of(name))
     core, custom = schemas.validate_core(objects, k8s_version="1.32.0")
-    crds = schemas.load_crd_schemas(None, extra_crd_objects=[o for o in objects if o["kind"] == "CustomResourceDefinition"])
+    crds = schemas.load_crd_schemas(
+        None, extra_crd_objects=[o for o in objects if o["kind"] == "CustomResourceDefinition"]
+    )
     problems = core + schemas.validate_custom(custom, {**crd_schemas, **crds})
     assert not problems, "\n".join(problems)
 
@@ -63,12 +66,13 @@ def test_b_every_values_key_exists_in_the_chart(rendered, upstream, name):
     versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())
     charts = {c["name"]: c for c in versions["platform_versions"]["charts"].values()}
     problems = []
-    for component, content in manifests.load_tree(rendered[name].build_dir / host_of(name)).items():
+    for _component, content in manifests.load_tree(rendered[name].build_dir / host_of(name)).items():
         chart = charts[content.chart_name]
         tgz = upstream / "charts" / f"{chart['name']}-{chart['version']}.tgz"
         defaults = values_keys.chart_default_values(tgz)
-        problems += values_keys.unknown_value_keys(content.values, defaults, FREE_FORM.get(chart["name"], ()),
-                                                   chart=chart["name"], version=chart["version"])
+        problems += values_keys.unknown_value_keys(
+            content.values, defaults, FREE_FORM.get(chart["name"], ()), chart=chart["name"], version=chart["version"]
+        )
     assert not problems, "\n".join(problems)
 
 
@@ -89,13 +93,17 @@ def mlflow_container_args(objects):
 def test_c_aws_facts(rendered):
     objects = all_objects(rendered["aws-dev"].build_dir, host_of("aws-dev"))
     sa = find(objects, "ServiceAccount", "mlflow", "mlflow")
-    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == "arn:aws:iam::123456789012:role/mlops-dev-mlflow"
+    assert (
+        sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == "arn:aws:iam::123456789012:role/mlops-dev-mlflow"
+    )
     deployment, args = mlflow_container_args(objects)
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "mlflow"
     assert "--artifacts-destination=s3://mlops-dev-artifacts-123456789012/mlflow" in args
     assert "azure.workload.identity/use" not in deployment["spec"]["template"]["metadata"].get("labels", {})
     lbc = find(objects, "ServiceAccount", "aws-load-balancer-controller", "ingress")
-    assert lbc["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(":role/mlops-dev-aws-load-balancer-controller")
+    assert lbc["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        ":role/mlops-dev-aws-load-balancer-controller"
+    )
     assert find(objects, "IngressClass", "alb")
     ingress = find(objects, "Ingress", "mlflow", "mlflow")
     assert ingress["spec"]["ingressClassName"] == "alb"
@@ -109,32 +117,46 @@ def test_c_azure_facts(rendered):
     deployment, args = mlflow_container_args(objects)
     assert deployment["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert "--artifacts-destination=wasbs://mlflow-artifacts@mlopsdevartifacts.blob.core.windows.net/mlflow" in args
-    assert not [o for o in objects if o["kind"] == "ServiceAccount" and
-                "eks.amazonaws.com/role-arn" in o["metadata"].get("annotations", {})]
+    assert not [
+        o
+        for o in objects
+        if o["kind"] == "ServiceAccount" and "eks.amazonaws.com/role-arn" in o["metadata"].get("annotations", {})
+    ]
     assert find(objects, "IngressClass", "nginx")
     assert find(objects, "Ingress", "mlflow", "mlflow")["spec"]["ingressClassName"] == "nginx"
     controller = find(objects, "Service", "ingress-nginx-controller", "ingress")
-    assert controller["metadata"]["annotations"].get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true"
+    assert (
+        controller["metadata"]["annotations"].get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true"
+    )
 
 
 @pytest.mark.parametrize("name", INVENTORIES)
 def test_c_wiring_and_hygiene(rendered, name):
     objects = all_objects(rendered[name].build_dir, host_of(name))
-    problems = (wiring.service_accounts_exist(objects) + wiring.namespaces_exist(objects, also_known=("kube-system",))
-                + wiring.images_pinned(objects))
+    problems = (
+        wiring.service_accounts_exist(objects)
+        + wiring.namespaces_exist(objects, also_known=("kube-system",))
+        + wiring.images_pinned(objects)
+    )
     assert not problems, "\n".join(problems)
-    secrets_with_data = [o["metadata"]["name"] for o in objects
-                         if o["kind"] == "Secret" and (o.get("data") or o.get("stringData"))]
+    secrets_with_data = [
+        o["metadata"]["name"] for o in objects if o["kind"] == "Secret" and (o.get("data") or o.get("stringData"))
+    ]
     assert not secrets_with_data
     # The MLflow database login and Flask key come from External Secrets, not from the values.
     find(objects, "ExternalSecret", "mlflow-db-credentials", "mlflow")
     find(objects, "ExternalSecret", "mlflow-flask-server-secret-key", "mlflow")
-    assert find(objects, "Namespace", "mlflow")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert (
+        find(objects, "Namespace", "mlflow")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    )
 
 
 def snapshot(build: Path) -> dict:
-    return {str(p.relative_to(build)): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(build.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(build)): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(build.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("name", INVENTORIES)
@@ -162,16 +184,25 @@ def test_d_check_mode_writes_nothing(tmp_path, upstream, name):
     ("name", "group_vars_file", "edit", "expected"),
     [
         ("aws-dev", "platform.yml", lambda d: d.update(platform_cloud="gcp"), "platform_cloud"),
-        ("aws-dev", "platform.yml", lambda d: d["platform_node_pools"]["gpu"].update(min_size=3, max_size=1),
-         "platform_node_pools.gpu"),
-        ("aws-dev", "platform.yml", lambda d: d["platform_node_pools"]["gpu"].update(instance_types=["Standard_NC6s_v3"]),
-         "platform_node_pools.gpu.instance_types"),
+        (
+            "aws-dev",
+            "platform.yml",
+            lambda d: d["platform_node_pools"]["gpu"].update(min_size=3, max_size=1),
+            "platform_node_pools.gpu",
+        ),
+        (
+            "aws-dev",
+            "platform.yml",
+            lambda d: d["platform_node_pools"]["gpu"].update(instance_types=["Standard_NC6s_v3"]),
+            "platform_node_pools.gpu.instance_types",
+        ),
         ("azure-dev", "components.yml", lambda d: d.update(mlfow_enabled=True), "mlfow_enabled"),
     ],
     ids=["unknown-cloud", "gpu-min-above-max", "azure-size-on-aws", "misspelled-toggle"],
 )
-def test_e_broken_inventory_fails_in_preflight(broken_inventory, tmp_path, upstream, name, group_vars_file, edit,
-                                               expected):
+def test_e_broken_inventory_fails_in_preflight(
+    broken_inventory, tmp_path, upstream, name, group_vars_file, edit, expected
+):
     inventory = broken_inventory(name)
     path = inventory / "group_vars" / "all" / group_vars_file
     data = yaml.safe_load(path.read_text())

@@ -119,7 +119,7 @@ def _read_source(path_or_text: str | os.PathLike) -> tuple[str, str]:
 
 def load_yaml_all(path_or_text: str | os.PathLike) -> list:
     """Every YAML document (including empty ones as ``None``), read with :class:`PlatformLoader`."""
-    text, _ = _read_source(path_or_text)
+    text, _source = _read_source(path_or_text)
     return list(yaml.load_all(text, Loader=PlatformLoader))
 
 

@@ -35,7 +35,7 @@ MAX_ERRORS_PER_OBJECT = 20
 
 def split_api_version(api_version: str) -> tuple[str, str]:
     """``"apps/v1"`` -> ``("apps", "v1")``; ``"v1"`` -> ``("", "v1")``."""
-    group, _, version = str(api_version).rpartition("/")
+    group, _sep, version = str(api_version).rpartition("/")
     return group, version
 
 
@@ -112,7 +112,7 @@ def _core_definitions(k8s_version: str) -> tuple[Registry, frozenset]:
 @functools.cache
 def builtin_groups(k8s_version: str = "1.32.0") -> frozenset:
     """API groups served by Kubernetes itself ("" is the core group)."""
-    return frozenset(g for g, _, _ in _core_definitions(k8s_version)[1])
+    return frozenset(g for g, _version, _kind in _core_definitions(k8s_version)[1])
 
 
 @functools.cache

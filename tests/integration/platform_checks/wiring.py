@@ -99,7 +99,7 @@ def service_accounts_exist(objs: Iterable[dict]) -> list[str]:
     objs = list(objs)
     accounts = {(_ns(o), _meta(o).get("name")) for o in objs if o.get("kind") == "ServiceAccount"}
     problems = []
-    for obj, podspec, _ in pod_templates(objs):
+    for obj, podspec, _template_meta in pod_templates(objs):
         name = podspec.get("serviceAccountName") or podspec.get("serviceAccount") or "default"
         if name != "default" and (_ns(obj), name) not in accounts:
             same_name = sorted(ns or "-" for ns, n in accounts if n == name)
@@ -239,13 +239,13 @@ def monitors_select_something(objs: Iterable[dict], also_present: Iterable[dict]
                 port = endpoint.get("port")
                 if port and not any(
                     p.get("name") == port
-                    for _, podspec in matched
+                    for _obj, podspec in matched
                     for c in _containers(podspec)
                     for p in c.get("ports") or ()
                 ):
                     problems.append(
                         f"{ref_of(mon)}: podMetricsEndpoints[{i}].port '{port}' is not a container port name of the "
-                        f"selected pods {sorted(_meta(o).get('name') for o, _ in matched)}"
+                        f"selected pods {sorted(_meta(o).get('name') for o, _podspec in matched)}"
                     )
     return problems
 

@@ -16,8 +16,10 @@ def test_registered():
     ("chart", "expected"),
     [
         (CHART, {"ref": "cert-manager", "version": "v1.19.1", "repo": "https://charts.jetstack.io"}),
-        ({"repo": "oci://public.ecr.aws/karpenter", "name": "karpenter", "version": "1.8.0"},
-         {"ref": "oci://public.ecr.aws/karpenter/karpenter", "version": "1.8.0", "repo": None}),
+        (
+            {"repo": "oci://public.ecr.aws/karpenter", "name": "karpenter", "version": "1.8.0"},
+            {"ref": "oci://public.ecr.aws/karpenter/karpenter", "version": "1.8.0", "repo": None},
+        ),
     ],
 )
 def test_repositories(chart, expected):
@@ -29,11 +31,14 @@ def test_mirror(tmp_path):
     assert chart_source(CHART, str(tmp_path))["ref"] == str(tmp_path / "cert-manager-v1.19.1.tgz")
 
 
-@pytest.mark.parametrize(("chart", "mirror", "message"), [
-    ("cert-manager", "", "expected a chart dict"),
-    (CHART, "/nonexistent", "has no cert-manager-v1.19.1.tgz"),
-    ({"name": "x"}, "", "lacks repo, version"),
-])
+@pytest.mark.parametrize(
+    ("chart", "mirror", "message"),
+    [
+        ("cert-manager", "", "expected a chart dict"),
+        (CHART, "/nonexistent", "has no cert-manager-v1.19.1.tgz"),
+        ({"name": "x"}, "", "lacks repo, version"),
+    ],
+)
 def test_errors_name_the_problem(chart, mirror, message):
     with pytest.raises(AnsibleFilterError, match=message):
         chart_source(chart, mirror)

@@ -5,8 +5,10 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.mlops.platform.plugins.filter.pod_security_labels import FilterModule, pod_security_labels
 
-LEVELS = {"mlflow": {"enforce": "baseline", "warn": "restricted", "audit": "restricted"},
-          "monitoring": {"enforce": "privileged"}}
+LEVELS = {
+    "mlflow": {"enforce": "baseline", "warn": "restricted", "audit": "restricted"},
+    "monitoring": {"enforce": "privileged"},
+}
 DEFAULT = {"enforce": "restricted"}
 
 
@@ -17,8 +19,14 @@ def test_registered():
 @pytest.mark.parametrize(
     ("namespace", "expected"),
     [
-        ("mlflow", {"pod-security.kubernetes.io/audit": "restricted", "pod-security.kubernetes.io/enforce": "baseline",
-                    "pod-security.kubernetes.io/warn": "restricted"}),
+        (
+            "mlflow",
+            {
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        ),
         ("monitoring", {"pod-security.kubernetes.io/enforce": "privileged"}),
         ("other", {"pod-security.kubernetes.io/enforce": "restricted"}),
     ],
@@ -33,12 +41,15 @@ def test_input_is_not_mutated():
     assert levels == {"a": {"enforce": "baseline"}}
 
 
-@pytest.mark.parametrize(("namespace", "levels", "message"), [
-    ("", LEVELS, "expected a namespace name"),
-    ("x", {"x": {"enforce": "strict"}}, r"platform_pod_security.x.enforce: 'strict' is not one of privileged"),
-    ("x", {"x": {"enforced": "baseline"}}, r"unknown mode\(s\) enforced"),
-    ("x", {"x": "baseline"}, "must be a dict"),
-])
+@pytest.mark.parametrize(
+    ("namespace", "levels", "message"),
+    [
+        ("", LEVELS, "expected a namespace name"),
+        ("x", {"x": {"enforce": "strict"}}, r"platform_pod_security.x.enforce: 'strict' is not one of privileged"),
+        ("x", {"x": {"enforced": "baseline"}}, r"unknown mode\(s\) enforced"),
+        ("x", {"x": "baseline"}, "must be a dict"),
+    ],
+)
 def test_errors(namespace, levels, message):
     with pytest.raises(AnsibleFilterError, match=message):
         pod_security_labels(namespace, levels, DEFAULT)

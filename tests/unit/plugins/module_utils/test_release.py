@@ -70,8 +70,11 @@ def spec(**overrides):
     ("chart", "mirror", "expected"),
     [
         (CHART, None, ChartSource(ref="demo", version="1.2.3", repo="https://charts.example.org")),
-        ({**CHART, "repo": "oci://ghcr.io/org/charts/"}, None, ChartSource(ref="oci://ghcr.io/org/charts/demo",
-                                                                           version="1.2.3")),
+        (
+            {**CHART, "repo": "oci://ghcr.io/org/charts/"},
+            None,
+            ChartSource(ref="oci://ghcr.io/org/charts/demo", version="1.2.3"),
+        ),
     ],
 )
 def test_resolve_chart_from_repositories(chart, mirror, expected):
@@ -116,8 +119,13 @@ def test_render_drops_objects_adds_namespace_and_writes_values():
     assert [d["kind"] for d in chart_docs if d] == ["ServiceAccount"]
     assert "# Source: demo/templates/sa.yaml" in rendered.files[CHART_FILE]
     ours = [d for d in yaml.safe_load_all(rendered.files[MANIFESTS_FILE]) if d]
-    assert ours == [{"apiVersion": "v1", "kind": "Namespace",
-                     "metadata": {"name": "demo-ns", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}}]
+    assert ours == [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "demo-ns", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}},
+        }
+    ]
     assert yaml.safe_load(rendered.files[VALUES_FILE]) == {"replicaCount": 2}
     assert rendered.dropped == ["Secret/demo-random"]
     assert rendered.object_count == 2
@@ -140,12 +148,15 @@ def test_our_own_secret_with_data_is_refused_too():
 
 def test_a_stale_drop_rule_fails():
     with pytest.raises(PlatformError, match="drop rule Secret/gone matches no object"):
-        render_release(spec(drop=[{"kind": "Secret", "name": "demo-random"}, {"kind": "Secret", "name": "gone"}]),
-                       "helm", FakeHelm())
+        render_release(
+            spec(drop=[{"kind": "Secret", "name": "demo-random"}, {"kind": "Secret", "name": "gone"}]),
+            "helm",
+            FakeHelm(),
+        )
 
 
 def test_helm_failure_is_reported_with_its_message():
-    with pytest.raises(PlatformError, match="demo: helm template failed .* postgres user must be specified"):
+    with pytest.raises(PlatformError, match=r"demo: helm template failed .* postgres user must be specified"):
         render_release(spec(), "helm", FakeHelm(rc=1, out="", err="Error: postgres user must be specified"))
 
 

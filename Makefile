@@ -46,6 +46,8 @@ export PATH := $(BIN):$(PATH)
 export VIRTUAL_ENV := $(VENV)
 export TF_CLI_CONFIG_FILE := $(VENV)/terraform.rc
 export PLATFORM_UPSTREAM := $(abspath $(UPSTREAM))
+# checkov lives in its own venv (its pins clash with the main tool set).
+export CHECKOV_BIN := $(VENV)/checkov/bin/checkov
 export PYTHON
 
 # pytest from the collection path, with the collection root importable, so
@@ -81,8 +83,9 @@ help: ## Show the targets
 setup: ## Create/refresh .venv: Python 3.11 + the lock, helm, kubectl, terraform.rc, collection link
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/setup.sh
 
-lock: ## Regenerate requirements/dev.txt from requirements/dev.in
-	@PYTHON="$(PYTHON)" scripts/lock.sh
+lock: ## Regenerate requirements/{dev,checkov}.txt from requirements/{dev,checkov}.in
+	@PYTHON="$(PYTHON)" LOCK_NAME=dev scripts/lock.sh
+	@PYTHON="$(PYTHON)" LOCK_NAME=checkov scripts/lock.sh
 
 ##@ Tests
 .PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration molecule docs build fmt

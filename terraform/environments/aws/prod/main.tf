@@ -1,0 +1,28 @@
+# prod: a NAT gateway per AZ and a private API endpoint (variable defaults),
+# Multi-AZ database with deletion protection and a final snapshot, and nothing
+# that terraform destroy may delete with its content.
+module "platform" {
+  source = "../../../modules/eks"
+
+  name               = var.name
+  environment        = var.environment
+  kubernetes_version = var.kubernetes_version
+  network            = var.network
+  node_pools         = var.node_pools
+  service_accounts   = var.service_accounts
+
+  cluster_endpoint_public_access       = var.cluster_endpoint_public_access
+  cluster_endpoint_private_access      = var.cluster_endpoint_private_access
+  cluster_endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
+
+  enable_eks_addons             = var.enable_eks_addons
+  enable_karpenter_access_entry = var.enable_karpenter_access_entry
+
+  force_destroy            = false
+  deletion_protection      = true
+  db_multi_az              = true
+  db_backup_retention_days = 30
+  log_retention_days       = 365
+
+  tags = var.tags
+}

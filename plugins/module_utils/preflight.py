@@ -473,6 +473,9 @@ def _toggles(toggles, catalog, cloud, infra) -> list:
         if not isinstance(name, str) or not _TOGGLE_RE.match(name):
             problems.append(f"toggles: {show(name)} is not a <component>_enabled variable")
             continue
+        # `-e mlflow_enabled=false` on the command line arrives as the string 'false'.
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
         if not isinstance(value, bool):
             problems.append(f"{name}: must be true or false, got {show(value)}")
         if catalog is None:

@@ -49,7 +49,7 @@ class ReleaseSpec:
     component: str
     release_name: str
     namespace: str
-    chart: ChartSource
+    chart: ChartSource | None  # None: a release of our own manifests only
     values: dict = field(default_factory=dict)
     manifests_pre: list = field(default_factory=list)
     manifests: list = field(default_factory=list)
@@ -176,14 +176,8 @@ def dump_documents(objects: list) -> str:
     return "".join("---\n" + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False) for obj in objects)
 
 
-def render_release(spec: ReleaseSpec, helm: str, run) -> RenderedRelease:
-    """Render ``spec`` with helm and our manifests into file contents (nothing is written).
-
-    ``run(argv)`` returns ``(rc, stdout, stderr)``.
-    """
-    if not HAS_YAML:  # pragma: no cover
-        raise PlatformError("PyYAML is required to render releases")
-    values_text = yaml.safe_dump(spec.values or {}, default_flow_style=False, sort_keys=True)
+def run_helm_template(spec: ReleaseSpec, helm: str, run, values_text: str) -> str:
+    """``helm template`` of ``spec``'s chart with ``values_text``; its stdout, or PlatformError."""
     with tempfile.TemporaryDirectory(prefix="mlops-platform-") as tmp:
         values_file = os.path.join(tmp, "values.yaml")
         with open(values_file, "w", encoding="utf-8") as handle:
@@ -194,16 +188,28 @@ def render_release(spec: ReleaseSpec, helm: str, run) -> RenderedRelease:
             f"{spec.component}: helm template failed for chart {spec.chart.ref} {spec.chart.version}: "
             f"{(err or out).strip()}"
         )
+    return out
+
+
+def render_release(spec: ReleaseSpec, helm: str | None, run) -> RenderedRelease:
+    """Render ``spec`` with helm and our manifests into file contents (nothing is written).
+
+    ``run(argv)`` returns ``(rc, stdout, stderr)``. A spec without a chart renders our manifests only
+    (no helm call, no chart or values file).
+    """
+    if not HAS_YAML:  # pragma: no cover
+        raise PlatformError("PyYAML is required to render releases")
+    values_text = yaml.safe_dump(spec.values or {}, default_flow_style=False, sort_keys=True)
+    out = run_helm_template(spec, helm, run, values_text) if spec.chart is not None else ""
     docs, dropped = drop_objects(split_documents(out), spec.drop, spec.component)
     ours = ([namespace_object(spec)] if spec.create_namespace else []) + list(spec.manifests_pre) + list(spec.manifests)
     problems = secret_problems([obj for _raw, obj in docs] + ours, spec.component)
     if problems:
         raise PlatformError("; ".join(problems))
-    files = {
-        CHART_FILE: _HEADER + "".join(f"---\n{raw}\n" for raw, _obj in docs),
-        MANIFESTS_FILE: _HEADER + dump_documents(ours),
-        VALUES_FILE: _HEADER + values_text,
-    }
+    files = {MANIFESTS_FILE: _HEADER + dump_documents(ours)}
+    if spec.chart is not None:
+        files[CHART_FILE] = _HEADER + "".join(f"---\n{raw}\n" for raw, _obj in docs)
+        files[VALUES_FILE] = _HEADER + values_text
     return RenderedRelease(files=files, object_count=len(docs) + len(ours), dropped=dropped)
 
 

@@ -34,9 +34,10 @@ options:
     type: str
     required: true
   chart:
-    description: The chart as pinned in C(platform_versions.charts).
+    description:
+      - The chart as pinned in C(platform_versions.charts).
+      - Omit it for a release of our own manifests only (no helm call; no C(chart.yaml) or C(values.yaml)).
     type: dict
-    required: true
     suboptions:
       repo:
         description: Chart repository URL or C(oci://) registry.
@@ -155,7 +156,6 @@ ARGUMENT_SPEC = dict(
     namespace=dict(type="str", required=True),
     chart=dict(
         type="dict",
-        required=True,
         options=dict(
             repo=dict(type="str", required=True),
             name=dict(type="str", required=True),
@@ -187,7 +187,7 @@ def render(module: AnsibleModule) -> dict:
         component=params["component"],
         release_name=params["release_name"],
         namespace=params["namespace"],
-        chart=resolve_chart(params["chart"], params["chart_mirror"]),
+        chart=resolve_chart(params["chart"], params["chart_mirror"]) if params["chart"] else None,
         values=params["values"],
         manifests_pre=params["manifests_pre"],
         manifests=params["manifests"],
@@ -196,7 +196,7 @@ def render(module: AnsibleModule) -> dict:
         namespace_labels=params["namespace_labels"],
         kube_version=params["kube_version"],
     )
-    rendered = render_release(spec, find_helm(module), run=module.run_command)
+    rendered = render_release(spec, find_helm(module) if spec.chart else None, run=module.run_command)
     changed, diff = sync_files(params["dest"], rendered.files, check_mode=module.check_mode)
     result = dict(changed=bool(changed), files=changed, objects=rendered.object_count, dropped=rendered.dropped)
     if module._diff and changed:

@@ -111,3 +111,27 @@ class AwsProfile(CloudProfile):
     def _controller_service_annotations(self, scheme: str) -> dict:
         # The controller provisions one ALB per Ingress (group); its own Service is ClusterIP.
         return {}
+
+    # Ref https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html (what update-kubeconfig writes)
+    kubeconfig_install_hint = "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/"
+    # What the AWS SDK credential chain (Terraform's provider included) reads, and the endpoint override.
+    credential_env_vars = (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_ENDPOINT_URL",
+    )
+    # terraform/modules/eks: one IRSA role (and least-privilege policy) per key.
+    terraform_service_account_keys = (
+        "mlflow",
+        "argo_workflows",
+        "kserve",
+        "external_secrets",
+        "karpenter",
+        "aws_load_balancer_controller",
+    )
+
+    def _kubeconfig_exec_command(self, cluster_name: str, region: str) -> tuple:
+        return "aws", ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import CloudProfile, register, show
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 # NVIDIA GPU series: NC (compute), ND (deep learning), NV (visualisation).
 GPU_SERIES = ("NC", "ND", "NV")
@@ -18,6 +19,8 @@ _POOL_NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _ACCOUNT_RULE = "3-24 lowercase letters and digits"
 _CONTAINER_RULE = "3-63 lowercase letters, digits and single '-', starting and ending with a letter or digit"
 _POOL_NAME_RULE = "1-12 lowercase letters and digits, starting with a letter"
+_AKS_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,8}$")
+AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 
 @register
@@ -109,3 +112,50 @@ class AzureProfile(CloudProfile):
                 "pools must be able to scale to zero: set min_size: 0"
             )
         return problems
+
+    # Ref https://azure.github.io/kubelogin/concepts/login-modes/azurecli.html
+    # 6dae42f8-... is the AKS AAD server application id, the same in every tenant.
+    kubeconfig_install_hint = "Install kubelogin: https://azure.github.io/kubelogin/install.html"
+    credential_env_vars = (
+        "ARM_CLIENT_ID",
+        "ARM_SUBSCRIPTION_ID",
+        "ARM_USE_MSI",
+        "ARM_USE_OIDC",
+        "AZURE_CLIENT_ID",
+    )
+    terraform_region_variable = "location"
+    # terraform/modules/aks: one federated identity per key, with the access it grants.
+    terraform_service_account_access = {
+        "mlflow": "blob_write",
+        "argo_workflows": "blob_write",
+        "kserve": "blob_read",
+        "external_secrets": "secrets_read",
+    }
+    terraform_service_account_keys = tuple(terraform_service_account_access)
+
+    def _kubeconfig_exec_command(self, cluster_name: str, region: str) -> tuple:
+        # AKS with Entra ID (local accounts disabled): kubelogin turns the Azure CLI login into a token.
+        return "kubelogin", ["get-token", "--login", "azurecli", "--server-id", AKS_SERVER_ID]
+
+    def _terraform_name(self, cluster_name, environment):
+        # terraform/modules/aks names the cluster <name>-<environment> and needs <name> alone (2-9 characters).
+        suffix = f"-{environment}"
+        if not isinstance(cluster_name, str) or not isinstance(environment, str) or not cluster_name.endswith(suffix):
+            raise PlatformError(
+                f"platform_cluster_name: {show(cluster_name)} must be <name>-<platform_environment> on azure "
+                f"(terraform/modules/aks names the cluster so), e.g. mlops-{environment}"
+            )
+        name = cluster_name[: -len(suffix)]
+        if not _AKS_NAME_RE.match(name):
+            raise PlatformError(
+                f"platform_cluster_name: {show(cluster_name)}: the part before -{environment} must be "
+                "2-9 lowercase letters and digits starting with a letter (Azure storage and registry names)"
+            )
+        return name
+
+    def _terraform_network(self, network):
+        # The AKS root derives its subnets from the VNet range alone.
+        return {"cidr": network.get("cidr")} if isinstance(network, dict) else network
+
+    def _terraform_service_account(self, key: str, account) -> dict:
+        return {**super()._terraform_service_account(key, account), "access": self.terraform_service_account_access[key]}

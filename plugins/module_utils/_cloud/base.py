@@ -226,6 +226,80 @@ class CloudProfile:
             return [f"{path}: {show(value)} has no NVIDIA GPU but the pool sets gpu: true; {wanted}"]
         return []
 
+    # ------------------------------------------------------------------ cluster access
+    def kubeconfig_exec(self, cluster_name: str, region: str) -> dict:
+        """The kubeconfig ``users[].user.exec`` stanza that gets a token for ``cluster_name`` in ``region``.
+
+        Exec auth: the kubeconfig holds no credential; the cloud CLI mints a short-lived token per call.
+        """
+        problems = [
+            f"{name}: must be a non-empty string, got {show(value)}"
+            for name, value in (("cluster_name", cluster_name), ("region", region))
+            if not isinstance(value, str) or not value
+        ]
+        if problems:
+            raise PlatformError("kubeconfig exec for {}: {}".format(self.name, "; ".join(problems)))
+        command, args = self._kubeconfig_exec_command(cluster_name, region)
+        return {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": command,
+            "args": args,
+            "interactiveMode": "Never",
+            "provideClusterInfo": False,
+            "installHint": self.kubeconfig_install_hint,
+        }
+
+    kubeconfig_install_hint = ""
+
+    def _kubeconfig_exec_command(self, cluster_name: str, region: str) -> tuple:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ terraform root variables
+    # The variable of the Terraform root that takes platform_region, the environment variables that
+    # show credentials for the cloud are configured, and which service-account keys the root accepts.
+    terraform_region_variable = "region"
+    credential_env_vars: tuple = ()
+    terraform_service_account_keys: tuple = ()
+
+    def terraform_variables(self, settings: dict) -> dict:
+        """The Terraform root's variables for the platform ``settings``.
+
+        ``settings`` holds cluster_name, environment, region, kubernetes_version, network, node_pools and
+        service_accounts (the platform_* variables without the prefix). Raises PlatformError naming the
+        platform variable when a value cannot be expressed for this cloud's root.
+        """
+        return {
+            "name": self._terraform_name(settings.get("cluster_name"), settings.get("environment")),
+            "environment": settings.get("environment"),
+            self.terraform_region_variable: settings.get("region"),
+            "kubernetes_version": settings.get("kubernetes_version"),
+            "network": self._terraform_network(settings.get("network")),
+            "node_pools": settings.get("node_pools"),
+            "service_accounts": self._terraform_service_accounts(settings.get("service_accounts")),
+        }
+
+    def _terraform_name(self, cluster_name, environment):
+        return cluster_name
+
+    def _terraform_network(self, network):
+        return network
+
+    def _terraform_service_accounts(self, accounts):
+        if not isinstance(accounts, dict):
+            raise PlatformError(
+                f"platform_service_accounts: must be a mapping of key -> {{namespace, name}}, got {show(accounts)}"
+            )
+        return {
+            key: self._terraform_service_account(key, accounts[key])
+            for key in sorted(accounts)
+            if key in self.terraform_service_account_keys
+        }
+
+    def _terraform_service_account(self, key: str, account) -> dict:
+        if not isinstance(account, dict) or not all(isinstance(account.get(f), str) for f in ("namespace", "name")):
+            raise PlatformError(f"platform_service_accounts.{key}: must be {{namespace, name}}, got {show(account)}")
+        return {"namespace": account["namespace"], "name": account["name"]}
+
     # ------------------------------------------------------------------ region
     def region_problems(self, region) -> list:
         """Problems with ``platform_region`` for this cloud (empty when valid)."""

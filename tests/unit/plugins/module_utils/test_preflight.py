@@ -262,6 +262,8 @@ def test_problem_is_reported(cloud, path, value, expected):
         ("aws", "platform_chart_mirror", ""),
         ("aws", "platform_chart_mirror", None),
         ("aws", "toggles.mlflow_enabled", False),
+        ("aws", "toggles.mlflow_enabled", "false"),  # `-e mlflow_enabled=false` arrives as a string
+        ("aws", "toggles.mlflow_enabled", "True"),
         ("aws", "toggles.mlflow_ingress_enabled", False),  # a feature toggle of the mlflow role
         ("aws", "toggles", {}),
         ("aws", "platform_node_pools.training", DELETE),

@@ -190,3 +190,12 @@ def test_sync_files_removes_a_managed_file_no_longer_rendered(tmp_path):
     changed, _diff = sync_files(str(dest), {CHART_FILE: "a\n"})
     assert changed == [MANIFESTS_FILE]
     assert sorted(p.name for p in dest.iterdir()) == [CHART_FILE, "notes.txt"]
+
+
+def test_a_release_without_chart_renders_our_manifests_only():
+    ours = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "demo-ns"}}]
+    helm = FakeHelm()
+    rendered = render_release(spec(chart=None, drop=[], manifests=ours), None, helm)
+    assert helm.calls == []
+    assert sorted(rendered.files) == [MANIFESTS_FILE]
+    assert [d["kind"] for d in yaml.safe_load_all(rendered.files[MANIFESTS_FILE]) if d] == ["Namespace", "ConfigMap"]

@@ -40,34 +40,15 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-MODES = ("audit", "enforce", "warn")
-LEVELS = ("privileged", "baseline", "restricted")
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels as _labels
 
 
 def pod_security_labels(namespace, levels, default):
-    if not isinstance(namespace, str) or not namespace:
-        raise AnsibleFilterError(f"pod_security_labels: expected a namespace name, got {namespace!r}")
-    chosen = (levels or {}).get(namespace, default)
-    if not isinstance(chosen, dict):
-        raise AnsibleFilterError(
-            f"pod_security_labels: levels of namespace {namespace!r} must be a dict, got {chosen!r}"
-        )
-    unknown = sorted(set(chosen) - set(MODES))
-    if unknown:
-        raise AnsibleFilterError(
-            f"platform_pod_security.{namespace}: unknown mode(s) {', '.join(unknown)}; allowed: {', '.join(MODES)}"
-        )
-    labels = {}
-    for mode in MODES:
-        level = chosen.get(mode)
-        if level is None:
-            continue
-        if level not in LEVELS:
-            raise AnsibleFilterError(
-                f"platform_pod_security.{namespace}.{mode}: {level!r} is not one of {', '.join(LEVELS)}"
-            )
-        labels[f"pod-security.kubernetes.io/{mode}"] = level
-    return labels
+    try:
+        return _labels(namespace, levels, default)
+    except PlatformError as err:
+        raise AnsibleFilterError(str(err)) from err
 
 
 class FilterModule:

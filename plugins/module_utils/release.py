@@ -1,18 +1,26 @@
 # Copyright: (c) 2026, mlops.platform maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Render one platform release: ``helm template`` of a pinned chart plus our own manifests.
+"""Render platform releases: ``helm template`` of a pinned chart plus our own manifests.
 
 Pure functions over plain data. The only side effects are the helm call, made through the
 ``run`` function the caller passes (``AnsibleModule.run_command`` in production, a fake in
 unit tests), and :func:`sync_files`, which writes the rendered files idempotently.
+
+A rendered component directory also holds ``.render.sha256``: the digest of everything the
+render depends on (the release description, the chart archive or pin, the helm binary) and of
+the files written. When both still match, :func:`render_all` skips helm altogether: a no-op
+rerun reads a few files instead of rendering every chart again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
@@ -20,6 +28,9 @@ try:
     import yaml
 
     HAS_YAML = True
+    # libyaml when present: helm output of a big chart (CRDs) is megabytes of YAML.
+    _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 
@@ -28,6 +39,9 @@ CHART_FILE = "chart.yaml"
 MANIFESTS_FILE = "manifests.yaml"
 VALUES_FILE = "values.yaml"
 MANAGED_FILES = (CHART_FILE, MANIFESTS_FILE, VALUES_FILE)
+KEY_FILE = ".render.sha256"
+# Bump when the rendered layout or content rules change, so existing keys stop matching.
+RENDER_FORMAT = 1
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _HEADER = "# Rendered by mlops.platform (platform_mode=render). Do not edit: re-run the playbook.\n"
@@ -117,7 +131,7 @@ def split_documents(text: str) -> list:
     """Split helm output into ``(raw_text, object)`` pairs, skipping empty documents."""
     docs = []
     for raw in _DOC_SPLIT.split(text):
-        obj = yaml.safe_load(raw)
+        obj = yaml.load(raw, Loader=_LOADER)  # a safe loader: CSafeLoader or SafeLoader
         if obj is None:
             continue
         if not isinstance(obj, dict) or "kind" not in obj:
@@ -173,7 +187,9 @@ def namespace_object(spec: ReleaseSpec) -> dict:
 
 
 def dump_documents(objects: list) -> str:
-    return "".join("---\n" + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False) for obj in objects)
+    return "".join(
+        "---\n" + yaml.dump(obj, Dumper=_DUMPER, default_flow_style=False, sort_keys=False) for obj in objects
+    )
 
 
 def run_helm_template(spec: ReleaseSpec, helm: str, run, values_text: str) -> str:
@@ -199,7 +215,7 @@ def render_release(spec: ReleaseSpec, helm: str | None, run) -> RenderedRelease:
     """
     if not HAS_YAML:  # pragma: no cover
         raise PlatformError("PyYAML is required to render releases")
-    values_text = yaml.safe_dump(spec.values or {}, default_flow_style=False, sort_keys=True)
+    values_text = yaml.dump(spec.values or {}, Dumper=_DUMPER, default_flow_style=False, sort_keys=True)
     out = run_helm_template(spec, helm, run, values_text) if spec.chart is not None else ""
     docs, dropped = drop_objects(split_documents(out), spec.drop, spec.component)
     ours = ([namespace_object(spec)] if spec.create_namespace else []) + list(spec.manifests_pre) + list(spec.manifests)
@@ -213,13 +229,13 @@ def render_release(spec: ReleaseSpec, helm: str | None, run) -> RenderedRelease:
     return RenderedRelease(files=files, object_count=len(docs) + len(ours), dropped=dropped)
 
 
-def sync_files(dest: str, files: dict, check_mode: bool = False) -> tuple:
-    """Make ``dest`` hold exactly ``files``; return ``(changed_names, diff)``.
+def sync_files(dest: str, files: dict, check_mode: bool = False, names: tuple = MANAGED_FILES) -> tuple:
+    """Make ``dest`` hold exactly ``files`` among ``names``; return ``(changed_names, diff)``.
 
     Files are compared byte for byte and replaced atomically; nothing is written in check mode.
     """
     changed, before, after = [], [], []
-    for name in MANAGED_FILES:
+    for name in names:
         path = os.path.join(dest, name)
         old = None
         if os.path.exists(path):
@@ -244,3 +260,115 @@ def sync_files(dest: str, files: dict, check_mode: bool = False) -> tuple:
         os.replace(tmp, path)
     diff = {"before_header": dest, "after_header": dest, "before": "\n".join(before), "after": "\n".join(after)}
     return changed, diff
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def render_key(spec: ReleaseSpec, helm_identity: str) -> str:
+    """Digest of everything the rendered files depend on.
+
+    A chart from a mirror is identified by its archive's content; one from a repository by its pin
+    (repository, name, exact version), which a chart repository must not change.
+    """
+    chart = None
+    if spec.chart is not None:
+        chart = asdict(spec.chart)
+        if os.path.isfile(spec.chart.ref):
+            chart["ref"] = file_digest(spec.chart.ref)
+    inputs = {k: v for k, v in asdict(spec).items() if k != "chart"}
+    inputs.update(chart=chart, helm=helm_identity if spec.chart is not None else None, format=RENDER_FORMAT)
+    return _sha256_text(json.dumps(inputs, sort_keys=True, default=str))
+
+
+def read_key(dest: str):
+    """The key file's content, or None when absent or unreadable."""
+    try:
+        with open(os.path.join(dest, KEY_FILE), encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def is_current(dest: str, key: str) -> bool:
+    """Whether ``dest`` holds exactly the files rendered for ``key``, untouched since."""
+    recorded = read_key(dest)
+    if not isinstance(recorded, dict) or recorded.get("key") != key or not isinstance(recorded.get("files"), dict):
+        return False
+    for name in MANAGED_FILES:
+        path = os.path.join(dest, name)
+        expected = recorded["files"].get(name)
+        if expected is None:
+            if os.path.exists(path):
+                return False
+        elif not os.path.isfile(path) or file_digest(path) != expected:
+            return False
+    return True
+
+
+def key_file_text(key: str, files: dict) -> str:
+    digests = {name: _sha256_text(text) for name, text in sorted(files.items()) if text is not None}
+    return json.dumps({"key": key, "files": digests}, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    component: str
+    changed: list
+    objects: int | None
+    dropped: list
+    current: bool
+    diff: dict | None = None
+
+
+def render_one(spec: ReleaseSpec, dest: str, helm: str | None, helm_identity: str, run, check_mode: bool):
+    key = render_key(spec, helm_identity)
+    if is_current(dest, key):
+        return ReleaseResult(component=spec.component, changed=[], objects=None, dropped=[], current=True)
+    rendered = render_release(spec, helm, run)
+    changed, diff = sync_files(dest, rendered.files, check_mode=check_mode)
+    if not check_mode:
+        sync_files(dest, {KEY_FILE: key_file_text(key, rendered.files)}, names=(KEY_FILE,))
+    return ReleaseResult(
+        component=spec.component,
+        changed=changed,
+        objects=rendered.object_count,
+        dropped=rendered.dropped,
+        current=False,
+        diff=diff,
+    )
+
+
+def render_all(specs: list, dest_root: str, helm: str | None, helm_identity: str, run, check_mode=False, workers=2):
+    """Render every spec into ``dest_root/<component>``, ``workers`` helm calls at a time.
+
+    Results come back in the order of ``specs``. The first PlatformError is raised after all
+    renders have finished, so no render is left half-written.
+    """
+    components = [spec.component for spec in specs]
+    duplicates = sorted({c for c in components if components.count(c) > 1})
+    if duplicates:
+        raise PlatformError(f"two releases render into the same folder: {', '.join(duplicates)}")
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [
+            pool.submit(render_one, spec, os.path.join(dest_root, spec.component), helm, helm_identity, run, check_mode)
+            for spec in specs
+        ]
+    errors, results = [], []
+    for future in futures:
+        try:
+            results.append(future.result())
+        except PlatformError as err:
+            errors.append(err.msg)
+    if errors:
+        raise PlatformError("; ".join(errors))
+    return results

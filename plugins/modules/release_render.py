@@ -7,95 +7,103 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: release_render
-short_description: Render one platform release (a pinned Helm chart plus our manifests) to files
+short_description: Render platform releases (pinned Helm charts plus our manifests) to files
 version_added: 0.1.0
 description:
-  - Runs C(helm template) for a pinned chart, from its repository or from a local chart mirror,
-    with the given values, and writes the result together with our own manifests and the values
-    used under O(dest).
+  - For each release, runs C(helm template) for its pinned chart, from the chart's repository or from a
+    local chart mirror, with the release's values, and writes the result together with our own manifests
+    and the values used under O(dest)C(/<component>/) (C(chart.yaml), C(manifests.yaml), C(values.yaml)).
   - Works offline with a chart mirror and needs no cluster and no credentials.
-  - Writes only when the content changes, so a second run reports no change; in check mode it
-    reports what would change and writes nothing.
+  - Releases are rendered O(workers) at a time. A release whose inputs (description, chart archive or pin,
+    helm binary) and files are unchanged since the last render is not rendered again.
+  - Writes only when the content changes, so a second run reports no change; in check mode it reports what
+    would change and writes nothing.
   - Refuses to write any C(Secret) that carries data; secrets reach the cluster through External Secrets.
   - This is the render backend of the C(mlops.platform.release) role (C(platform_mode=render)); use that role.
 author:
   - mlops.platform maintainers (@mlops)
 options:
-  component:
-    description: Component name, used in messages.
-    type: str
+  releases:
+    description: The releases, as the component roles describe them.
+    type: list
+    elements: dict
     required: true
-  release_name:
-    description: Helm release name.
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the release.
-    type: str
-    required: true
-  chart:
-    description:
-      - The chart as pinned in C(platform_versions.charts).
-      - Omit it for a release of our own manifests only (no helm call; no C(chart.yaml) or C(values.yaml)).
-    type: dict
     suboptions:
-      repo:
-        description: Chart repository URL or C(oci://) registry.
+      component:
+        description: Component name; the folder under O(dest) and the name used in messages.
         type: str
         required: true
-      name:
-        description: Chart name.
+      release_name:
+        description: Helm release name.
         type: str
         required: true
-      version:
-        description: Exact chart version.
+      namespace:
+        description: Namespace of the release.
         type: str
         required: true
+      chart:
+        description:
+          - Key of the chart in O(charts). Omit it for a release of our own manifests only (no helm call;
+            no C(chart.yaml) or C(values.yaml)).
+        type: str
+      values:
+        description: Helm values.
+        type: dict
+        default: {}
+      manifests_pre:
+        description: Our objects that must exist before the chart (applied first in apply mode).
+        type: list
+        elements: dict
+        default: []
+      manifests:
+        description: Our objects that need the chart (for example custom resources of its CRDs).
+        type: list
+        elements: dict
+        default: []
+      drop:
+        description:
+          - Chart objects to leave out, each C({kind, name}). A rule that matches nothing fails, so a
+            workaround cannot outlive the chart behaviour it works around.
+        type: list
+        elements: dict
+        default: []
+      create_namespace:
+        description: Emit the release namespace as a Namespace object.
+        type: bool
+        default: true
+      wave:
+        description: Release wave (ordering is the role's business; accepted and ignored here).
+        type: raw
+  charts:
+    description: The pinned charts by key, as in C(platform_versions.charts) (C({repo, name, version})).
+    type: dict
+    required: true
   chart_mirror:
     description:
-      - Directory of packaged charts named C(<name>-<version>.tgz). When set, the chart is taken
-        from there and the repository is never contacted.
+      - Directory of packaged charts named C(<name>-<version>.tgz). When set, charts are taken from there
+        and their repositories are never contacted.
     type: path
-  values:
-    description: Helm values.
+  pod_security:
+    description: Pod Security Admission levels per namespace (C({enforce, warn, audit})).
     type: dict
     default: {}
-  manifests_pre:
-    description: Our objects that must exist before the chart (applied first in apply mode).
-    type: list
-    elements: dict
-    default: []
-  manifests:
-    description: Our objects that need the chart (for example custom resources of its CRDs).
-    type: list
-    elements: dict
-    default: []
-  drop:
-    description:
-      - Chart objects to leave out, each C({kind, name, reason}). A rule that matches nothing fails,
-        so a workaround cannot outlive the chart behaviour it works around.
-    type: list
-    elements: dict
-    default: []
-  create_namespace:
-    description: Emit the release namespace as a Namespace object.
-    type: bool
-    default: true
-  namespace_labels:
-    description: Labels of the namespace (for example Pod Security Admission levels).
+  pod_security_default:
+    description: Levels of a namespace not in O(pod_security).
     type: dict
     default: {}
   kube_version:
     description: Kubernetes version helm renders for (C(--kube-version)).
     type: str
   dest:
-    description: Directory the component is rendered into.
+    description: Directory that receives one folder per component.
     type: path
     required: true
   helm_binary:
-    description:
-      - The helm executable. Default is C(helm) next to the Python running the module, then C(PATH).
+    description: The helm executable. Default is C(helm) next to the Python running the module, then C(PATH).
     type: path
+  workers:
+    description: How many releases are rendered at the same time. Default is the number of CPUs.
+    type: int
 notes:
   - Supports C(check_mode) and C(diff) (the diff lists the files that change and their sizes).
 """
@@ -103,38 +111,51 @@ notes:
 EXAMPLES = r"""
 - name: Render cert-manager from a local chart mirror
   mlops.platform.release_render:
-    component: cert_manager
-    release_name: cert-manager
-    namespace: cert-manager
-    chart:
-      repo: https://charts.jetstack.io
-      name: cert-manager
-      version: v1.19.1
+    releases:
+      - component: cert_manager
+        release_name: cert-manager
+        namespace: cert-manager
+        chart: cert_manager
+        values:
+          crds:
+            enabled: true
+    charts:
+      cert_manager:
+        repo: https://charts.jetstack.io
+        name: cert-manager
+        version: v1.19.1
     chart_mirror: /srv/charts
-    values:
-      crds:
-        enabled: true
-    dest: build/mlops-dev-aws/cert_manager
+    dest: build/mlops-dev-aws
 """
 
 RETURN = r"""
-files:
-  description: Files under O(dest) whose content changed (or would change in check mode).
-  returned: always
-  type: list
-  elements: str
-  sample: [chart.yaml, values.yaml]
-objects:
-  description: Number of Kubernetes objects rendered (chart and ours).
-  returned: success
-  type: int
-  sample: 52
-dropped:
-  description: Chart objects left out, as C(Kind/name).
+releases:
+  description: One entry per release, in the order given.
   returned: success
   type: list
-  elements: str
-  sample: [Secret/mlflow-flask-server-secret-key]
+  elements: dict
+  contains:
+    component:
+      description: The component.
+      type: str
+      sample: cert_manager
+    files:
+      description: Files of the component whose content changed (or would change in check mode).
+      type: list
+      elements: str
+      sample: [chart.yaml, values.yaml]
+    current:
+      description: True when the inputs and files were unchanged, so nothing was rendered.
+      type: bool
+    objects:
+      description: Number of Kubernetes objects rendered (chart and ours); null when not rendered.
+      type: int
+      sample: 52
+    dropped:
+      description: Chart objects left out, as C(Kind/name).
+      type: list
+      elements: str
+      sample: [Secret/mlflow-flask-server-secret-key]
 """
 
 import os
@@ -143,35 +164,36 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels
 from ansible_collections.mlops.platform.plugins.module_utils.release import (
     ReleaseSpec,
-    render_release,
+    render_all,
     resolve_chart,
-    sync_files,
 )
 
-ARGUMENT_SPEC = dict(
+RELEASE_OPTIONS = dict(
     component=dict(type="str", required=True),
     release_name=dict(type="str", required=True),
     namespace=dict(type="str", required=True),
-    chart=dict(
-        type="dict",
-        options=dict(
-            repo=dict(type="str", required=True),
-            name=dict(type="str", required=True),
-            version=dict(type="str", required=True),
-        ),
-    ),
-    chart_mirror=dict(type="path"),
+    chart=dict(type="str"),
     values=dict(type="dict", default={}),
     manifests_pre=dict(type="list", elements="dict", default=[]),
     manifests=dict(type="list", elements="dict", default=[]),
     drop=dict(type="list", elements="dict", default=[]),
     create_namespace=dict(type="bool", default=True),
-    namespace_labels=dict(type="dict", default={}),
+    wave=dict(type="raw"),
+)
+
+ARGUMENT_SPEC = dict(
+    releases=dict(type="list", elements="dict", required=True, options=RELEASE_OPTIONS),
+    charts=dict(type="dict", required=True),
+    chart_mirror=dict(type="path"),
+    pod_security=dict(type="dict", default={}),
+    pod_security_default=dict(type="dict", default={}),
     kube_version=dict(type="str"),
     dest=dict(type="path", required=True),
     helm_binary=dict(type="path"),
+    workers=dict(type="int"),
 )
 
 
@@ -181,26 +203,60 @@ def find_helm(module: AnsibleModule) -> str:
     return module.get_bin_path("helm", required=True, opt_dirs=[os.path.dirname(sys.executable)])
 
 
-def render(module: AnsibleModule) -> dict:
-    params = module.params
-    spec = ReleaseSpec(
-        component=params["component"],
-        release_name=params["release_name"],
-        namespace=params["namespace"],
-        chart=resolve_chart(params["chart"], params["chart_mirror"]) if params["chart"] else None,
-        values=params["values"],
-        manifests_pre=params["manifests_pre"],
-        manifests=params["manifests"],
-        drop=params["drop"],
-        create_namespace=params["create_namespace"],
-        namespace_labels=params["namespace_labels"],
+def release_spec(release: dict, params: dict) -> ReleaseSpec:
+    chart = None
+    if release["chart"]:
+        if release["chart"] not in params["charts"]:
+            raise PlatformError(
+                f"{release['component']}: chart {release['chart']!r} is not in platform_versions.charts "
+                f"(known: {', '.join(sorted(params['charts']))})"
+            )
+        chart = resolve_chart(params["charts"][release["chart"]], params["chart_mirror"])
+    return ReleaseSpec(
+        component=release["component"],
+        release_name=release["release_name"],
+        namespace=release["namespace"],
+        chart=chart,
+        values=release["values"],
+        manifests_pre=release["manifests_pre"],
+        manifests=release["manifests"],
+        drop=release["drop"],
+        create_namespace=release["create_namespace"],
+        namespace_labels=pod_security_labels(
+            release["namespace"], params["pod_security"], params["pod_security_default"]
+        ),
         kube_version=params["kube_version"],
     )
-    rendered = render_release(spec, find_helm(module) if spec.chart else None, run=module.run_command)
-    changed, diff = sync_files(params["dest"], rendered.files, check_mode=module.check_mode)
-    result = dict(changed=bool(changed), files=changed, objects=rendered.object_count, dropped=rendered.dropped)
-    if module._diff and changed:
-        result["diff"] = diff
+
+
+def render(module: AnsibleModule) -> dict:
+    params = module.params
+    specs = [release_spec(release, params) for release in params["releases"]]
+    helm = find_helm(module) if any(spec.chart for spec in specs) else None
+    # The helm binary is part of what a render depends on: another helm re-renders everything.
+    helm_identity = str(helm)
+    if helm and os.path.isfile(helm):
+        stat = os.stat(helm)
+        helm_identity = f"{os.path.realpath(helm)}:{stat.st_size}:{stat.st_mtime_ns}"
+    results = render_all(
+        specs,
+        params["dest"],
+        helm,
+        helm_identity,
+        run=module.run_command,
+        check_mode=module.check_mode,
+        workers=params["workers"] or os.cpu_count() or 1,
+    )
+    result = dict(
+        changed=any(r.changed for r in results),
+        releases=[
+            dict(component=r.component, files=r.changed, current=r.current, objects=r.objects, dropped=r.dropped)
+            for r in results
+        ],
+    )
+    if module._diff and result["changed"]:
+        changed = [r for r in results if r.changed]
+        result["diff"] = [r.diff for r in changed]
     return result
 
 

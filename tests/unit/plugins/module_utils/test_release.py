@@ -8,11 +8,13 @@ import yaml
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.release import (
     CHART_FILE,
+    KEY_FILE,
     MANIFESTS_FILE,
     VALUES_FILE,
     ChartSource,
     ReleaseSpec,
     helm_template_argv,
+    render_all,
     render_release,
     resolve_chart,
     sync_files,
@@ -199,3 +201,66 @@ def test_a_release_without_chart_renders_our_manifests_only():
     assert helm.calls == []
     assert sorted(rendered.files) == [MANIFESTS_FILE]
     assert [d["kind"] for d in yaml.safe_load_all(rendered.files[MANIFESTS_FILE]) if d] == ["Namespace", "ConfigMap"]
+
+
+def test_render_all_skips_helm_when_inputs_and_files_are_unchanged(tmp_path):
+    helm = FakeHelm()
+    first = render_all([spec()], str(tmp_path), "helm", "helm-id", helm)
+    assert first[0].changed == [CHART_FILE, MANIFESTS_FILE, VALUES_FILE] and not first[0].current
+    assert (tmp_path / "demo" / KEY_FILE).is_file()
+    second = render_all([spec()], str(tmp_path), "helm", "helm-id", helm)
+    assert second[0].current and second[0].changed == []
+    assert len(helm.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: (d / CHART_FILE).write_text("edited by hand\n"),
+        lambda d: (d / VALUES_FILE).unlink(),
+        lambda d: (d / KEY_FILE).write_text("not json"),
+    ],
+    ids=["file-edited", "file-removed", "key-garbled"],
+)
+def test_render_all_renders_again_when_the_files_were_touched(tmp_path, change):
+    helm = FakeHelm()
+    render_all([spec()], str(tmp_path), "helm", "helm-id", helm)
+    change(tmp_path / "demo")
+    again = render_all([spec()], str(tmp_path), "helm", "helm-id", helm)
+    assert not again[0].current and len(helm.calls) == 2
+    assert render_all([spec()], str(tmp_path), "helm", "helm-id", helm)[0].current
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (spec(), spec(values={"replicaCount": 3})),
+        (spec(), spec(namespace="other")),
+        (spec(), spec(kube_version="1.33")),
+    ],
+    ids=["values", "namespace", "kube-version"],
+)
+def test_render_all_renders_again_when_an_input_changes(tmp_path, first, second):
+    helm = FakeHelm()
+    render_all([first], str(tmp_path), "helm", "helm-id", helm)
+    assert not render_all([second], str(tmp_path), "helm", "helm-id", helm)[0].current
+    assert len(helm.calls) == 2
+
+
+def test_render_all_renders_again_for_another_helm(tmp_path):
+    helm = FakeHelm()
+    render_all([spec()], str(tmp_path), "helm", "helm-3.17.2", helm)
+    assert not render_all([spec()], str(tmp_path), "helm", "helm-3.18.0", helm)[0].current
+
+
+def test_render_all_check_mode_writes_neither_files_nor_key(tmp_path):
+    results = render_all([spec()], str(tmp_path), "helm", "helm-id", FakeHelm(), check_mode=True)
+    assert results[0].changed and list(tmp_path.iterdir()) == []
+
+
+def test_render_all_reports_every_failure_and_refuses_duplicates(tmp_path):
+    failing = FakeHelm(rc=1, out="", err="boom")
+    with pytest.raises(PlatformError, match=r"a: helm template failed .*boom; b: helm template failed .*boom"):
+        render_all([spec(component="a"), spec(component="b")], str(tmp_path), "helm", "id", failing)
+    with pytest.raises(PlatformError, match="two releases render into the same folder: demo"):
+        render_all([spec(), spec()], str(tmp_path), "helm", "id", FakeHelm())

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Render benchmark: site.yml (render mode) against its floor, bare `helm template` in a plain loop.
+
+Prints, for aws-dev and azure-dev together:
+  * render time of the full platform, floor time (the same charts and values through `helm template`,
+    one after the other, output discarded) and their ratio (target <= 1.5, goal 1.2);
+  * the no-op rerun time and its ratio to the first run (target <= 0.3);
+  * the time per cluster for inventories of 1, 4 and 8 clusters (target: flat as clusters grow).
+
+Not a test: it asserts nothing and only prints. Run it with `make bench` (offline, against the chart
+mirror in $PLATFORM_UPSTREAM/charts, default ../shared/upstream/charts). Each figure is the best of
+--repeat runs (default 3) to keep noise from other processes out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+INVENTORIES = ("aws-dev", "azure-dev")
+BIN = Path(sys.executable).parent
+
+
+def upstream() -> Path:
+    return Path(os.environ.get("PLATFORM_UPSTREAM", REPO.parent / "shared" / "upstream")).resolve()
+
+
+def environment() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
+    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", PATH=f"{BIN}{os.pathsep}{env['PATH']}")
+    return env
+
+
+def render(inventory: Path, build: Path) -> float:
+    argv = [
+        str(BIN / "ansible-playbook"),
+        "site.yml",
+        "-i",
+        str(inventory),
+        "-e",
+        "platform_mode=render",
+        "-e",
+        f"platform_chart_mirror={upstream() / 'charts'}",
+        "-e",
+        f"platform_build_dir={build}",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=REPO, env=environment(), capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"render of {inventory} failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def floor_commands(build: Path) -> list:
+    """The bare `helm template` call of every chart release that the render wrote under ``build``."""
+    versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())["platform_versions"]
+    by_name = {chart["name"]: chart for chart in versions["charts"].values()}
+    commands = []
+    for chart_file in sorted(build.glob("*/*/chart.yaml")):
+        values = chart_file.with_name("values.yaml")
+        text = chart_file.read_text()
+        label = next(line.split(":", 1)[1].strip() for line in text.splitlines() if "helm.sh/chart:" in line)
+        name = next(n for n in sorted(by_name, key=len, reverse=True) if label.startswith(n + "-"))
+        chart = by_name[name]
+        namespace = next(
+            (d["metadata"]["name"] for d in yaml.safe_load_all(chart_file.with_name("manifests.yaml").read_text())
+             if d and d.get("kind") == "Namespace"),
+            "default",
+        )
+        archive = upstream() / "charts" / f"{chart['name']}-{chart['version']}.tgz"
+        commands.append([str(BIN / "helm"), "template", chart_file.parent.name.replace("_", "-"), str(archive),
+                         "--namespace", namespace, "--values", str(values), "--include-crds"])
+    return commands
+
+
+def floor(commands: list) -> float:
+    start = time.perf_counter()
+    for argv in commands:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def inventory_of(clusters: int, workdir: Path) -> Path:
+    """An inventory with ``clusters`` hosts, alternating the aws-dev and azure-dev settings."""
+    inventory = workdir / f"inventory-{clusters}"
+    shutil.rmtree(inventory, ignore_errors=True)
+    hosts = {}
+    for index in range(clusters):
+        source = INVENTORIES[index % 2]
+        host_vars = {}
+        for path in sorted((REPO / "inventories" / source / "group_vars" / "all").glob("*.yml")):
+            host_vars.update(yaml.safe_load(path.read_text()) or {})
+        host_vars.update(ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}")
+        hosts[f"bench-{index}-{source}"] = host_vars
+    inventory.mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"platform_clusters": {"hosts": hosts}}}}))
+    return inventory
+
+
+def best(fn, repeat: int) -> float:
+    return min(fn() for _run in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not (upstream() / "charts").is_dir():
+        sys.exit(f"chart mirror not found at {upstream() / 'charts'} (set PLATFORM_UPSTREAM)")
+
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
+        work = Path(tmp)
+
+        def first_render() -> float:
+            total = 0.0
+            for name in INVENTORIES:
+                build = work / "first" / name
+                shutil.rmtree(build, ignore_errors=True)
+                total += render(REPO / "inventories" / name, build)
+            return total
+
+        def rerun() -> float:
+            return sum(render(REPO / "inventories" / name, work / "first" / name) for name in INVENTORIES)
+
+        first = best(first_render, args.repeat)
+        noop = best(rerun, args.repeat)
+        commands = [argv for name in INVENTORIES for argv in floor_commands(work / "first" / name)]
+        floor_time = best(lambda: floor(commands), args.repeat)
+
+        per_cluster = {}
+        for clusters in (1, 4, 8):
+            inventory = inventory_of(clusters, work)
+
+            def scaled(inventory=inventory, clusters=clusters) -> float:
+                build = work / f"scale-{clusters}"
+                shutil.rmtree(build, ignore_errors=True)
+                return render(inventory, build)
+
+            per_cluster[clusters] = best(scaled, args.repeat) / clusters
+
+    print(f"render benchmark (best of {args.repeat}; {len(commands)} chart releases over {len(INVENTORIES)} inventories)")
+    print(f"  render (site.yml, aws-dev + azure-dev)   {first:8.2f} s")
+    print(f"  floor  (bare helm template loop)        {floor_time:8.2f} s")
+    print(f"  render / floor                          {first / floor_time:8.2f}   (target <= 1.5, goal 1.2)")
+    print(f"  no-op rerun                             {noop:8.2f} s")
+    print(f"  rerun / first run                       {noop / first:8.2f}   (target <= 0.3)")
+    for clusters, seconds in per_cluster.items():
+        print(f"  time per cluster, {clusters} cluster(s)          {seconds:8.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels
 
 try:
     import yaml
@@ -372,3 +373,93 @@ def render_all(specs: list, dest_root: str, helm: str | None, helm_identity: str
     if errors:
         raise PlatformError("; ".join(errors))
     return results
+
+
+# The argument spec of the release_render module and action (one place for both).
+RELEASE_OPTIONS = dict(
+    component=dict(type="str", required=True),
+    release_name=dict(type="str", required=True),
+    namespace=dict(type="str", required=True),
+    chart=dict(type="str"),
+    values=dict(type="dict", default={}),
+    manifests_pre=dict(type="list", elements="dict", default=[]),
+    manifests=dict(type="list", elements="dict", default=[]),
+    drop=dict(type="list", elements="dict", default=[]),
+    create_namespace=dict(type="bool", default=True),
+    wave=dict(type="raw"),
+)
+
+ARGUMENT_SPEC = dict(
+    releases=dict(type="list", elements="dict", required=True, options=RELEASE_OPTIONS),
+    charts=dict(type="dict", required=True),
+    chart_mirror=dict(type="path"),
+    pod_security=dict(type="dict", default={}),
+    pod_security_default=dict(type="dict", default={}),
+    kube_version=dict(type="str"),
+    dest=dict(type="path", required=True),
+    helm_binary=dict(type="path"),
+    workers=dict(type="int"),
+)
+
+
+def release_spec(release: dict, params: dict) -> ReleaseSpec:
+    """The ReleaseSpec of one validated ``releases`` entry of the module arguments."""
+    chart = None
+    if release["chart"]:
+        if release["chart"] not in params["charts"]:
+            raise PlatformError(
+                f"{release['component']}: chart {release['chart']!r} is not in platform_versions.charts "
+                f"(known: {', '.join(sorted(params['charts']))})"
+            )
+        chart = resolve_chart(params["charts"][release["chart"]], params["chart_mirror"])
+    return ReleaseSpec(
+        component=release["component"],
+        release_name=release["release_name"],
+        namespace=release["namespace"],
+        chart=chart,
+        values=release["values"],
+        manifests_pre=release["manifests_pre"],
+        manifests=release["manifests"],
+        drop=release["drop"],
+        create_namespace=release["create_namespace"],
+        namespace_labels=pod_security_labels(
+            release["namespace"], params["pod_security"], params["pod_security_default"]
+        ),
+        kube_version=params["kube_version"],
+    )
+
+
+def helm_identity(helm: str | None) -> str:
+    """What identifies the helm binary for the render key: another helm re-renders everything."""
+    if helm and os.path.isfile(helm):
+        stat = os.stat(helm)
+        return f"{os.path.realpath(helm)}:{stat.st_size}:{stat.st_mtime_ns}"
+    return str(helm)
+
+
+def render_releases(params: dict, check_mode: bool, want_diff: bool, run, find_helm) -> dict:
+    """The whole release_render task over validated ``params``: the module/action result dict.
+
+    ``find_helm()`` returns the helm path (called only when a release has a chart).
+    """
+    specs = [release_spec(release, params) for release in params["releases"]]
+    helm = (params["helm_binary"] or find_helm()) if any(spec.chart for spec in specs) else None
+    results = render_all(
+        specs,
+        params["dest"],
+        helm,
+        helm_identity(helm),
+        run=run,
+        check_mode=check_mode,
+        workers=params["workers"] or os.cpu_count() or 1,
+    )
+    result = dict(
+        changed=any(r.changed for r in results),
+        releases=[
+            dict(component=r.component, files=r.changed, current=r.current, objects=r.objects, dropped=r.dropped)
+            for r in results
+        ],
+    )
+    if want_diff and result["changed"]:
+        result["diff"] = [r.diff for r in results if r.changed]
+    return result

@@ -106,6 +106,8 @@ options:
     type: int
 notes:
   - Supports C(check_mode) and C(diff) (the diff lists the files that change and their sizes).
+  - Runs on the controller (an action plugin of the same name), where helm, the chart mirror and the
+    build folder are; the module itself is what runs when called on another host.
 """
 
 EXAMPLES = r"""
@@ -164,106 +166,19 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
-from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels
-from ansible_collections.mlops.platform.plugins.module_utils.release import (
-    ReleaseSpec,
-    render_all,
-    resolve_chart,
-)
-
-RELEASE_OPTIONS = dict(
-    component=dict(type="str", required=True),
-    release_name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
-    chart=dict(type="str"),
-    values=dict(type="dict", default={}),
-    manifests_pre=dict(type="list", elements="dict", default=[]),
-    manifests=dict(type="list", elements="dict", default=[]),
-    drop=dict(type="list", elements="dict", default=[]),
-    create_namespace=dict(type="bool", default=True),
-    wave=dict(type="raw"),
-)
-
-ARGUMENT_SPEC = dict(
-    releases=dict(type="list", elements="dict", required=True, options=RELEASE_OPTIONS),
-    charts=dict(type="dict", required=True),
-    chart_mirror=dict(type="path"),
-    pod_security=dict(type="dict", default={}),
-    pod_security_default=dict(type="dict", default={}),
-    kube_version=dict(type="str"),
-    dest=dict(type="path", required=True),
-    helm_binary=dict(type="path"),
-    workers=dict(type="int"),
-)
-
-
-def find_helm(module: AnsibleModule) -> str:
-    if module.params["helm_binary"]:
-        return module.params["helm_binary"]
-    return module.get_bin_path("helm", required=True, opt_dirs=[os.path.dirname(sys.executable)])
-
-
-def release_spec(release: dict, params: dict) -> ReleaseSpec:
-    chart = None
-    if release["chart"]:
-        if release["chart"] not in params["charts"]:
-            raise PlatformError(
-                f"{release['component']}: chart {release['chart']!r} is not in platform_versions.charts "
-                f"(known: {', '.join(sorted(params['charts']))})"
-            )
-        chart = resolve_chart(params["charts"][release["chart"]], params["chart_mirror"])
-    return ReleaseSpec(
-        component=release["component"],
-        release_name=release["release_name"],
-        namespace=release["namespace"],
-        chart=chart,
-        values=release["values"],
-        manifests_pre=release["manifests_pre"],
-        manifests=release["manifests"],
-        drop=release["drop"],
-        create_namespace=release["create_namespace"],
-        namespace_labels=pod_security_labels(
-            release["namespace"], params["pod_security"], params["pod_security_default"]
-        ),
-        kube_version=params["kube_version"],
-    )
-
-
-def render(module: AnsibleModule) -> dict:
-    params = module.params
-    specs = [release_spec(release, params) for release in params["releases"]]
-    helm = find_helm(module) if any(spec.chart for spec in specs) else None
-    # The helm binary is part of what a render depends on: another helm re-renders everything.
-    helm_identity = str(helm)
-    if helm and os.path.isfile(helm):
-        stat = os.stat(helm)
-        helm_identity = f"{os.path.realpath(helm)}:{stat.st_size}:{stat.st_mtime_ns}"
-    results = render_all(
-        specs,
-        params["dest"],
-        helm,
-        helm_identity,
-        run=module.run_command,
-        check_mode=module.check_mode,
-        workers=params["workers"] or os.cpu_count() or 1,
-    )
-    result = dict(
-        changed=any(r.changed for r in results),
-        releases=[
-            dict(component=r.component, files=r.changed, current=r.current, objects=r.objects, dropped=r.dropped)
-            for r in results
-        ],
-    )
-    if module._diff and result["changed"]:
-        changed = [r for r in results if r.changed]
-        result["diff"] = [r.diff for r in changed]
-    return result
+from ansible_collections.mlops.platform.plugins.module_utils.release import ARGUMENT_SPEC, render_releases
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+
+    def find_helm():
+        return module.get_bin_path("helm", required=True, opt_dirs=[os.path.dirname(sys.executable)])
+
     try:
-        module.exit_json(**render(module))
+        module.exit_json(
+            **render_releases(module.params, module.check_mode, module._diff, module.run_command, find_helm)
+        )
     except PlatformError as err:
         err.fail_json(module)
 

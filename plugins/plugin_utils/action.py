@@ -1,0 +1,36 @@
+# Copyright: (c) 2026, mlops.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The base of the collection's controller-side actions."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+
+
+class PlatformAction(ActionBase):
+    """Validates the task's arguments against ARGUMENT_SPEC and runs ``act`` in-process on the controller.
+
+    ``act(args)`` gets plain data (Ansible's tagged values converted to dicts, lists and strings) and
+    returns the result dict; a PlatformError becomes a failed result carrying its message and details.
+    """
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    ARGUMENT_SPEC: ClassVar[dict] = {}
+
+    def act(self, args: dict) -> dict:
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        try:
+            result.update(self.act(json.loads(json.dumps(args))))
+        except PlatformError as err:
+            result.update(failed=True, msg=err.msg, **err.details)
+        return result

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Render benchmark: site.yml (render mode) against its floor, bare `helm template` in a plain loop.
 
 Prints, for aws-dev and azure-dev together:

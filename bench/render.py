@@ -72,13 +72,27 @@ def floor_commands(build: Path) -> list:
         name = next(n for n in sorted(by_name, key=len, reverse=True) if label.startswith(n + "-"))
         chart = by_name[name]
         namespace = next(
-            (d["metadata"]["name"] for d in yaml.safe_load_all(chart_file.with_name("manifests.yaml").read_text())
-             if d and d.get("kind") == "Namespace"),
+            (
+                d["metadata"]["name"]
+                for d in yaml.safe_load_all(chart_file.with_name("manifests.yaml").read_text())
+                if d and d.get("kind") == "Namespace"
+            ),
             "default",
         )
         archive = upstream() / "charts" / f"{chart['name']}-{chart['version']}.tgz"
-        commands.append([str(BIN / "helm"), "template", chart_file.parent.name.replace("_", "-"), str(archive),
-                         "--namespace", namespace, "--values", str(values), "--include-crds"])
+        commands.append(
+            [
+                str(BIN / "helm"),
+                "template",
+                chart_file.parent.name.replace("_", "-"),
+                str(archive),
+                "--namespace",
+                namespace,
+                "--values",
+                str(values),
+                "--include-crds",
+            ]
+        )
     return commands
 
 
@@ -147,7 +161,9 @@ def main() -> None:
 
             per_cluster[clusters] = best(scaled, args.repeat) / clusters
 
-    print(f"render benchmark (best of {args.repeat}; {len(commands)} chart releases over {len(INVENTORIES)} inventories)")
+    print(
+        f"render benchmark (best of {args.repeat}; {len(commands)} chart releases over {len(INVENTORIES)} inventories)"
+    )
     print(f"  render (site.yml, aws-dev + azure-dev)   {first:8.2f} s")
     print(f"  floor  (bare helm template loop)        {floor_time:8.2f} s")
     print(f"  render / floor                          {first / floor_time:8.2f}   (target <= 1.5, goal 1.2)")

@@ -16,6 +16,7 @@ import re
 from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile, supported_clouds
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import show
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.terraform import extra_variable_problems, root_variables
 
 CONFIG_KEYS = (
     "platform_cloud",
@@ -29,8 +30,14 @@ CONFIG_KEYS = (
     "platform_mode",
     "platform_chart_mirror",
     "platform_component_catalog",
+    "platform_service_accounts",
+    "infrastructure_terraform",
+    "infrastructure_plan_in_render",
+    "infrastructure_terraform_vars",
+    "infrastructure_backend_config",
     "toggles",
 )
+PLAN_IN_RENDER = ("auto", "always", "never")
 ENVIRONMENTS = ("dev", "staging", "prod")
 MODES = ("render", "apply")
 KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
@@ -394,6 +401,47 @@ def _identities(identities, profile) -> list:
     return problems
 
 
+# ---------------------------------------------------------------------------- infrastructure role
+def _infrastructure(config: dict, profile) -> list:
+    """The infrastructure role's settings; null (not set) means the role's default."""
+    problems = []
+    terraform = config.get("infrastructure_terraform")
+    # -e infrastructure_terraform=false arrives as a string.
+    if terraform is not None and not isinstance(terraform, bool) and terraform not in ("true", "false"):
+        problems.append(f"infrastructure_terraform: must be true or false, got {show(terraform)}")
+    plan = config.get("infrastructure_plan_in_render")
+    if plan is not None:
+        problems += _choice("infrastructure_plan_in_render", plan, PLAN_IN_RENDER)
+    backend = config.get("infrastructure_backend_config")
+    if backend is not None and not isinstance(backend, dict):
+        problems.append(
+            "infrastructure_backend_config: must be a mapping of terraform init -backend-config values "
+            f"(bucket, key, region, ...), got {show(backend)}"
+        )
+    extra = config.get("infrastructure_terraform_vars")
+    if profile is None:
+        return problems
+    extra_problems = extra_variable_problems(profile.name, extra)
+    problems += extra_problems
+    if terraform in (False, "false") or extra_problems:
+        return problems
+    # What the cloud's Terraform root cannot take (e.g. an AKS cluster name that is not <name>-<environment>).
+    settings = {
+        "cluster_name": config.get("platform_cluster_name"),
+        "environment": config.get("platform_environment"),
+        "network": config.get("platform_network"),
+        "service_accounts": config.get("platform_service_accounts"),
+    }
+    if all(isinstance(settings[k], str) for k in ("cluster_name", "environment")) and isinstance(
+        settings["service_accounts"], dict
+    ):
+        try:
+            root_variables(profile.name, settings, extra)
+        except PlatformError as err:
+            problems.append(str(err))
+    return problems
+
+
 # ---------------------------------------------------------------------------- components
 def _catalog(value) -> tuple:
     """(problems, catalog or None when it cannot be used to check toggles)."""
@@ -533,6 +581,7 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
     problems += _node_pools(config.get("platform_node_pools"), profile)
     problems += _infra(config, profile)
     problems += _chart_mirror(config.get("platform_chart_mirror"), isdir)
+    problems += _infrastructure(config, profile)
     catalog_problems, catalog = _catalog(config.get("platform_component_catalog"))
     problems += catalog_problems
     cloud = profile.name if profile is not None else None

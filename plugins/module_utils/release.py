@@ -30,8 +30,16 @@ try:
 
     HAS_YAML = True
     # libyaml when present: helm output of a big chart (CRDs) is megabytes of YAML.
-    _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        """A safe loader that reads YAML 1.1's plain ``=`` (the ``value`` type) as a string.
+
+        The prometheus-operator CRDs list ``=`` unquoted in an enum; Go YAML reads it as a string.
+        """
+
+    _Loader.add_constructor("tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str)
+    _LOADER = _Loader
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 
@@ -120,6 +128,8 @@ def helm_template_argv(helm: str, spec: ReleaseSpec, values_file: str) -> list:
         "--values",
         values_file,
         "--include-crds",
+        # Test hooks (pods that `helm test` runs) are never installed: keep them out of the output too.
+        "--skip-tests",
     ]
     if spec.chart.repo:
         argv += ["--repo", spec.chart.repo]

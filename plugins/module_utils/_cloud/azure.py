@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import CloudProfile, register, show
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
@@ -21,6 +22,12 @@ _CONTAINER_RULE = "3-63 lowercase letters, digits and single '-', starting and e
 _POOL_NAME_RULE = "1-12 lowercase letters and digits, starting with a letter"
 _AKS_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,8}$")
 AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+# Ref https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#vault-name-and-object-name
+# Vault names: 3-24 letters, digits and single dashes, starting with a letter, not ending with a dash.
+_VAULT_URL_RE = re.compile(
+    r"^https://[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?$"
+)
+_VAULT_RULE = "3-24 letters, digits and single '-', starting with a letter"
 
 
 @register
@@ -125,12 +132,14 @@ class AzureProfile(CloudProfile):
     )
     terraform_region_variable = "location"
     # terraform/modules/aks: one federated identity per key, with the access it grants.
-    terraform_service_account_access = {
-        "mlflow": "blob_write",
-        "argo_workflows": "blob_write",
-        "kserve": "blob_read",
-        "external_secrets": "secrets_read",
-    }
+    terraform_service_account_access = MappingProxyType(
+        {
+            "mlflow": "blob_write",
+            "argo_workflows": "blob_write",
+            "kserve": "blob_read",
+            "external_secrets": "secrets_read",
+        }
+    )
     terraform_service_account_keys = tuple(terraform_service_account_access)
 
     def _kubeconfig_exec_command(self, cluster_name: str, region: str) -> tuple:
@@ -158,4 +167,160 @@ class AzureProfile(CloudProfile):
         return {"cidr": network.get("cidr")} if isinstance(network, dict) else network
 
     def _terraform_service_account(self, key: str, account) -> dict:
-        return {**super()._terraform_service_account(key, account), "access": self.terraform_service_account_access[key]}
+        return {
+            **super()._terraform_service_account(key, account),
+            "access": self.terraform_service_account_access[key],
+        }
+
+    # The secret store is the platform Key Vault; platform_infra.secret_store_ref is its URL.
+    secret_store_ref_noun = "the Key Vault URL"
+    secret_store_ref_example = "https://mlops-dev-kv.vault.azure.net/"
+
+    def _secret_store_problems(self, secret_store_ref, tenant_id) -> list:
+        problems = []
+        if not isinstance(secret_store_ref, str) or not _VAULT_URL_RE.match(secret_store_ref):
+            problems.append(
+                f"secret_store_ref: {show(secret_store_ref)} is not a Key Vault URL; on azure it is "
+                f"{self.secret_store_ref_noun} (https://<vault name: {_VAULT_RULE}>.vault.azure.net/), "
+                f"such as {self.secret_store_ref_example}"
+            )
+        if tenant_id not in (None, "") and not self.is_identity(tenant_id):
+            problems.append(f"tenant_id: {show(tenant_id)} is not an Entra ID tenant ID (a GUID)")
+        return problems
+
+    def _secret_store_provider(self, secret_store_ref: str, service_account: dict, tenant_id) -> dict:
+        # Ref https://external-secrets.io/latest/provider/azure-key-vault/#workload-identity
+        # The operator exchanges a token of the referenced service account for its federated identity
+        # (client ID from the account's azure.workload.identity/client-id annotation).
+        provider = {"vaultUrl": secret_store_ref, "authType": "WorkloadIdentity", "serviceAccountRef": service_account}
+        if tenant_id:
+            provider["tenantId"] = tenant_id
+        return {"azurekv": provider}
+
+    def _artifact_repository(self, bucket: str, account, key_format: str, region) -> dict:
+        # Ref https://argo-workflows.readthedocs.io/en/stable/configure-artifact-repository/#configuring-azure-blob-storage
+        # useSDKCreds: DefaultAzureCredential, i.e. the workload identity the webhook injects into labelled pods.
+        return {
+            "azure": {
+                "endpoint": f"https://{account}.blob.core.windows.net",
+                "container": bucket,
+                "blobNameFormat": key_format,
+                "useSDKCreds": True,
+            }
+        }
+
+    def _model_store_annotations(self, region) -> dict:
+        # The storage initializer reads https://<account>.blob.core.windows.net/<container>/... URIs with
+        # DefaultAzureCredential (the pod's workload identity); nothing to configure on the service account.
+        return {}
+
+    # ------------------------------------------------------------------ autoscaling: KEDA (+ AKS cluster autoscaler)
+    # KEDA scales the workloads; the AKS cluster autoscaler (terraform/modules/aks node pools, min 0) adds the
+    # nodes their pods need. Ref https://keda.sh/docs/2.18/scalers/prometheus/
+    autoscaler_controller = "keda"
+    autoscaler_chart = "keda"
+    autoscaler_crd_chart = None  # the keda chart installs its CRDs from templates/
+    autoscaler_identity = None  # the Prometheus triggers read the in-cluster Prometheus: no cloud API
+
+    _scaler_target_kinds = ("Deployment", "StatefulSet")
+    _prometheus_url_re = re.compile(r"^https?://[^\s/]+(:[0-9]+)?(/\S*)?$")
+    _quantity_re = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+    def _autoscaler_scalers(self, settings: dict) -> list:
+        scalers = settings.get("scalers")
+        targets = settings.get("scaler_targets")
+        namespace = settings.get("scaled_objects_namespace")
+        url = settings.get("prometheus_url")
+        problems = self._object_name_problems("scaled_objects_namespace", namespace, "a namespace such as mlops")
+        if not isinstance(url, str) or not self._prometheus_url_re.match(url):
+            problems.append(f"prometheus_url: {show(url)} is not an http(s) URL of the Prometheus server")
+        if not isinstance(scalers, list):
+            problems.append(f"scalers: must be a list of scaler settings, got {show(scalers)}")
+            scalers = []
+        if targets is None:
+            targets = {}
+        if not isinstance(targets, dict):
+            problems.append(f"scaler_targets: must map scaler names to {{kind, name}}, got {show(targets)}")
+            targets = {}
+        names = []
+        for index, scaler in enumerate(scalers):
+            problems += self._scaler_problems(f"scalers[{index}]", scaler)
+            if isinstance(scaler, dict):
+                if scaler.get("name") in names:
+                    problems.append(f"scalers[{index}].name: {show(scaler.get('name'))} is used twice")
+                names.append(scaler.get("name"))
+        for name in sorted(targets, key=str):
+            if name not in names:
+                problems.append(
+                    "scaler_targets.{}: no scaler of that name; scalers: {}".format(name, ", ".join(map(str, names)))
+                )
+            elif targets[name] is not None:
+                problems += self._scaler_target_problems(f"scaler_targets.{name}", targets[name])
+        if problems:
+            self._autoscaler_failure("KEDA scalers", problems)
+        return [
+            self._scaled_object(scaler, targets[scaler["name"]], namespace, url)
+            for scaler in sorted(scalers, key=lambda item: item["name"])
+            if targets.get(scaler["name"])
+        ]
+
+    def _scaler_problems(self, path: str, scaler) -> list:
+        if not isinstance(scaler, dict):
+            return [f"{path}: must be a mapping, got {show(scaler)}"]
+        problems = self._object_name_problems(f"{path}.name", scaler.get("name"), "a ScaledObject name")
+        query = scaler.get("query")
+        if not isinstance(query, str) or not query.strip():
+            problems.append(f"{path}.query: must be a PromQL expression, got {show(query)}")
+        for field in ("threshold", "activation_threshold"):
+            value = scaler.get(field, "0" if field == "activation_threshold" else None)
+            if not self._quantity_re.match(str(value)) or isinstance(value, bool):
+                problems.append(f"{path}.{field}: {show(value)} is not a non-negative number")
+        low, high = scaler.get("min_replicas"), scaler.get("max_replicas")
+        for field, value in (("min_replicas", low), ("max_replicas", high)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(f"{path}.{field}: must be a non-negative integer, got {show(value)}")
+        if isinstance(low, int) and isinstance(high, int) and not problems and (high < 1 or low > high):
+            problems.append(f"{path}: max_replicas {high} must be at least 1 and at least min_replicas {low}")
+        return problems
+
+    def _scaler_target_problems(self, path: str, target) -> list:
+        if not isinstance(target, dict):
+            return [f"{path}: must be {{kind, name}} of the workload to scale, got {show(target)}"]
+        problems = []
+        if target.get("kind", "Deployment") not in self._scaler_target_kinds:
+            problems.append(
+                "{}.kind: {} is not allowed; allowed: {}".format(
+                    path, show(target.get("kind")), ", ".join(self._scaler_target_kinds)
+                )
+            )
+        return problems + self._object_name_problems(f"{path}.name", target.get("name"), "the workload's name")
+
+    @staticmethod
+    def _scaled_object(scaler: dict, target: dict, namespace: str, url: str) -> dict:
+        return {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": {"name": scaler["name"], "namespace": namespace},
+            "spec": {
+                "scaleTargetRef": {
+                    "apiVersion": "apps/v1",
+                    "kind": target.get("kind", "Deployment"),
+                    "name": target["name"],
+                },
+                "minReplicaCount": scaler["min_replicas"],
+                "maxReplicaCount": scaler["max_replicas"],
+                "pollingInterval": int(scaler.get("polling_interval", 30)),
+                "cooldownPeriod": int(scaler.get("cooldown_period", 300)),
+                "triggers": [
+                    {
+                        "type": "prometheus",
+                        "metadata": {
+                            "serverAddress": url,
+                            "query": " ".join(scaler["query"].split()),
+                            "threshold": str(scaler["threshold"]),
+                            "activationThreshold": str(scaler.get("activation_threshold", "0")),
+                        },
+                    }
+                ],
+            },
+        }

@@ -311,6 +311,123 @@ class CloudProfile:
             return [f"platform_region: {show(region)} is {other.region_noun}; {wanted}"]
         return [f"platform_region: {show(region)} is not {self.region_noun}; {wanted}"]
 
+    # ------------------------------------------------------------------ secret store (External Secrets)
+    secret_store_ref_noun = ""  # what platform_infra.secret_store_ref is on this cloud
+    secret_store_ref_example = ""
+
+    def secret_store_provider(self, secret_store_ref, service_account, tenant_id=None) -> dict:
+        """The ``spec.provider`` of the platform ClusterSecretStore (External Secrets ``external-secrets.io/v1``).
+
+        ``secret_store_ref`` is ``platform_infra.secret_store_ref``; ``service_account`` ({namespace, name}) is
+        the service account whose cloud identity the store authenticates with (External Secrets' own);
+        ``tenant_id`` is ``platform_infra.tenant_id`` (Entra ID tenant on Azure, null elsewhere).
+        """
+        problems = _service_account_problems("service_account", service_account)
+        problems += self._secret_store_problems(secret_store_ref, tenant_id)
+        if problems:
+            raise PlatformError("invalid {} secret store: {}".format(self.title, "; ".join(problems)))
+        account = {"name": service_account["name"], "namespace": service_account["namespace"]}
+        return self._secret_store_provider(secret_store_ref, account, tenant_id or None)
+
+    def _secret_store_problems(self, secret_store_ref, tenant_id) -> list:
+        raise NotImplementedError
+
+    def _secret_store_provider(self, secret_store_ref: str, service_account: dict, tenant_id) -> dict:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ workflow artifacts (Argo Workflows)
+    def artifact_repository(self, bucket, account=None, key_prefix="", region=None) -> dict:
+        """An Argo Workflows artifact repository in the platform bucket (container), credentials from the pod identity.
+
+        Keys are written under ``key_prefix``/<workflow>/<pod>. ``region`` (``platform_infra.region``) is where
+        the bucket lives where the cloud's API needs it (AWS); other clouds ignore it.
+        """
+        problems = self.object_store_problems(bucket, account)
+        if key_prefix is None:
+            key_prefix = ""
+        if not isinstance(key_prefix, str):
+            problems.append(f"key_prefix: must be a string, got {show(key_prefix)}")
+        elif "{{" in key_prefix or "}}" in key_prefix:
+            problems.append(f"key_prefix: {show(key_prefix)} must be a plain path; the role adds the Argo variables")
+        problems += self._artifact_repository_problems(region)
+        if problems:
+            raise PlatformError("invalid {} artifact repository: {}".format(self.title, "; ".join(problems)))
+        prefix = "/".join(part for part in key_prefix.split("/") if part)
+        key_format = "/".join(part for part in (prefix, "{{workflow.name}}", "{{pod.name}}") if part)
+        return self._artifact_repository(bucket, account, key_format, region)
+
+    def _artifact_repository_problems(self, region) -> list:
+        return []
+
+    def _artifact_repository(self, bucket: str, account, key_format: str, region) -> dict:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ model storage (KServe storage initializer)
+    def model_store_annotations(self, region=None) -> dict:
+        """Service account annotations that tell KServe's storage initializer how to reach the object store.
+
+        The credentials themselves come from the service account's workload identity; ``region`` is
+        ``platform_infra.region``, used where the cloud's API needs it (AWS); other clouds ignore it.
+        """
+        problems = self._model_store_problems(region)
+        if problems:
+            raise PlatformError("invalid {} model store: {}".format(self.title, "; ".join(problems)))
+        annotations = self._model_store_annotations(region)
+        return {key: annotations[key] for key in sorted(annotations)}
+
+    def _model_store_problems(self, region) -> list:
+        return []
+
+    def _model_store_annotations(self, region) -> dict:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ autoscaling (Karpenter / KEDA)
+    # The design's "GPU Autoscaling": what scales on this cloud, from which charts (keys of
+    # platform_versions.charts) and with which cloud identity (key of platform_infra.identities).
+    autoscaler_controller = ""  # "karpenter" (provisions nodes) or "keda" (scales workloads)
+    autoscaler_chart = ""
+    autoscaler_crd_chart = None  # a separate CRD chart released before the controller, or None
+    autoscaler_identity = None
+
+    def autoscaler(self) -> dict:
+        """The autoscaler of this cloud: ``controller``, ``chart``, ``crd_chart`` and ``identity`` (or None)."""
+        return {
+            "controller": self.autoscaler_controller,
+            "chart": self.autoscaler_chart,
+            "crd_chart": self.autoscaler_crd_chart,
+            "identity": self.autoscaler_identity,
+        }
+
+    def autoscaler_objects(self, settings) -> dict:
+        """Our custom resources for the autoscaler, as ``{"node_pools": [...], "scalers": [...]}``.
+
+        ``node_pools`` are applied after the controller chart (Karpenter EC2NodeClasses and NodePools);
+        ``scalers`` after the workloads they scale (KEDA ScaledObjects). ``settings`` holds the autoscaling
+        role's variables without their ``autoscaling_`` prefix plus ``cluster_name`` and ``node_pools``
+        (platform_node_pools); each cloud reads the keys it needs. Raises PlatformError listing every problem.
+        """
+        if not isinstance(settings, dict):
+            raise PlatformError(f"autoscaler settings: must be a mapping, got {show(settings)}")
+        return {"node_pools": self._autoscaler_node_pools(settings), "scalers": self._autoscaler_scalers(settings)}
+
+    def _autoscaler_node_pools(self, settings: dict) -> list:
+        return []
+
+    def _autoscaler_scalers(self, settings: dict) -> list:
+        return []
+
+    @staticmethod
+    def _autoscaler_failure(what: str, problems: list):
+        """Raise the PlatformError that lists every problem of the autoscaler objects ``what``."""
+        raise PlatformError("invalid {}: {}".format(what, "; ".join(problems)))
+
+    @staticmethod
+    def _object_name_problems(name: str, value, wanted: str) -> list:
+        """Problems with a Kubernetes object name ``value`` (an RFC 1123 label, <= 63), naming ``name``."""
+        if value is None:
+            return [f"{name}: missing; use {wanted}"]
+        return _name_problems(name, value, _DNS_LABEL_RE, 63, wanted)
+
 
 def _choice_problems(name: str, value, allowed: tuple) -> list:
     if value in allowed and isinstance(value, str):
@@ -325,3 +442,19 @@ def _name_problems(name: str, value, pattern, max_len: int, wanted: str, wildcar
     if isinstance(text, str) and len(value) <= max_len and pattern.match(text):
         return []
     return [f"{name} {show(value)} is not allowed; use {wanted}"]
+
+
+# Kubernetes namespace names are RFC 1123 labels.
+_DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _service_account_problems(name: str, account) -> list:
+    """Problems with a {namespace, name} service account reference, each naming ``name``."""
+    if not isinstance(account, dict):
+        return [f"{name}: must be {{namespace, name}}, got {show(account)}"]
+    problems = _name_problems(f"{name}.namespace", account.get("namespace"), _DNS_LABEL_RE, 63, "a namespace name")
+    problems += _name_problems(f"{name}.name", account.get("name"), _DNS_SUBDOMAIN_RE, 253, "a service account name")
+    for field in ("namespace", "name"):
+        if account.get(field) is None:
+            problems.append(f"{name}.{field}: missing")
+    return problems

@@ -209,7 +209,11 @@ _CHART_LABEL = re.compile(r"^(?P<name>.+?)-(?P<version>v?\d+\.\d+\.\d+\S*)$")
 
 
 def _infer_chart(comp: Component) -> tuple[str, str]:
-    labels = Counter(((o.get("metadata") or {}).get("labels") or {}).get("helm.sh/chart") for o in comp.chart_objects)
+    # kube-prometheus-stack labels its own objects `chart:` instead of `helm.sh/chart`.
+    labels = Counter(
+        (lab.get("helm.sh/chart") or lab.get("chart"))
+        for lab in (((o.get("metadata") or {}).get("labels") or {}) for o in comp.chart_objects)
+    )
     labels.pop(None, None)
     for label, _count in labels.most_common():
         match = _CHART_LABEL.match(str(label))

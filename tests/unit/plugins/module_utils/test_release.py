@@ -17,6 +17,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.release import (
     render_all,
     render_release,
     resolve_chart,
+    split_documents,
     sync_files,
 )
 
@@ -111,6 +112,7 @@ def test_argv_is_a_list_with_repo_and_kube_version():
     assert argv[argv.index("--repo") + 1] == "https://charts.example.org"
     assert argv[argv.index("--kube-version") + 1] == "1.32"
     assert "--include-crds" in argv
+    assert "--skip-tests" in argv
 
 
 def test_render_drops_objects_adds_namespace_and_writes_values():
@@ -264,3 +266,9 @@ def test_render_all_reports_every_failure_and_refuses_duplicates(tmp_path):
         render_all([spec(component="a"), spec(component="b")], str(tmp_path), "helm", "id", failing)
     with pytest.raises(PlatformError, match="two releases render into the same folder: demo"):
         render_all([spec(), spec()], str(tmp_path), "helm", "id", FakeHelm())
+
+
+def test_split_documents_reads_a_plain_equals_sign_as_a_string():
+    # prometheus-operator CRDs: `enum: [=, '!=']` (YAML 1.1's `value` type, a string to Go YAML)
+    docs = split_documents("kind: X\nenum: [=, '!=']\n")
+    assert docs[0][1]["enum"] == ["=", "!="]

@@ -315,3 +315,50 @@ def test_region_problems(region, message):
     (problem,) = AWS.region_problems(region)
     assert message in problem
     assert problem.endswith("such as eu-west-1")
+
+
+# ---------------------------------------------------------------- autoscaling (Karpenter)
+KARPENTER_SETTINGS = {
+    "cluster_name": "mlops-dev",
+    "node_pools": {"gpu": {"gpu": True, "taints": [{"key": "nvidia.com/gpu", "value": True, "effect": "NoSchedule"}]}},
+    "karpenter_node_role": "mlops-dev-karpenter-node",
+    "karpenter_ami_alias": "al2023@v20250807",
+    "karpenter_pools": {
+        "gpu": {
+            "name": "gpu-workloads",
+            "requirements": {"karpenter.k8s.aws/instance-family": ["g5"], "karpenter.sh/capacity-type": ["spot"]},
+            "limits": {"nvidia.com/gpu": 4},
+            "consolidate_after": "1h30m",
+            "expire_after": "168h",
+            "volume_size": "150Gi",
+        }
+    },
+}
+
+
+def test_autoscaler_is_karpenter():
+    assert AWS.autoscaler() == {
+        "controller": "karpenter",
+        "chart": "karpenter",
+        "crd_chart": "karpenter_crd",
+        "identity": "karpenter",
+    }
+
+
+def test_autoscaler_objects_karpenter():
+    objects = AWS.autoscaler_objects(KARPENTER_SETTINGS)
+    assert objects["scalers"] == []
+    node_class, node_pool = objects["node_pools"]
+    assert node_class["kind"] == "EC2NodeClass" and node_class["metadata"]["name"] == "gpu"
+    assert node_pool["spec"]["template"]["spec"]["nodeClassRef"]["name"] == node_class["metadata"]["name"]
+    # an unquoted YAML boolean taint value is spelled as Terraform spells it (nvidia.com/gpu=true)
+    assert node_pool["spec"]["template"]["spec"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+    ]
+    assert node_pool["spec"]["limits"] == {"nvidia.com/gpu": "4"}
+
+
+@pytest.mark.parametrize("alias", ["al2023@latest", "al2023", "windows2022@latest", "al2023@v2025 05", "", None])
+def test_autoscaler_objects_ami_alias_pinned(alias):
+    with pytest.raises(PlatformError, match=r"karpenter_ami_alias: .* is not a pinned EKS-optimized AMI alias"):
+        AWS.autoscaler_objects({**KARPENTER_SETTINGS, "karpenter_ami_alias": alias})

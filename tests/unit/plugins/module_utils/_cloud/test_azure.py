@@ -284,3 +284,28 @@ def test_region_problems(region, message):
     (problem,) = AZURE.region_problems(region)
     assert message in problem
     assert problem.endswith("such as westeurope")
+
+
+# ---------------------------------------------------------------- autoscaling (KEDA)
+def test_autoscaler_is_keda():
+    assert AZURE.autoscaler() == {"controller": "keda", "chart": "keda", "crd_chart": None, "identity": None}
+
+
+def test_autoscaler_objects_keda():
+    settings = {
+        "karpenter_pools": "ignored on azure",
+        "scalers": [{"name": "s", "query": "sum(up)", "threshold": "1", "min_replicas": 1, "max_replicas": 2}],
+        "scaler_targets": {"s": {"name": "web"}},
+        "scaled_objects_namespace": "mlops",
+        "prometheus_url": "http://prometheus.monitoring.svc:9090",
+    }
+    objects = AZURE.autoscaler_objects(settings)
+    assert objects["node_pools"] == []
+    (scaled,) = objects["scalers"]
+    assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    assert scaled["spec"]["triggers"][0]["metadata"]["serverAddress"] == "http://prometheus.monitoring.svc:9090"
+
+
+def test_autoscaler_objects_keda_reports_every_problem():
+    with pytest.raises(PlatformError, match=r"invalid KEDA scalers: scaled_objects_namespace: missing.*prometheus_url"):
+        AZURE.autoscaler_objects({"scalers": []})

@@ -50,7 +50,7 @@ VALUES_FILE = "values.yaml"
 MANAGED_FILES = (CHART_FILE, MANIFESTS_FILE, VALUES_FILE)
 KEY_FILE = ".render.sha256"
 # Bump when the rendered layout or content rules change, so existing keys stop matching.
-RENDER_FORMAT = 1
+RENDER_FORMAT = 2
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _HEADER = "# Rendered by mlops.platform (platform_mode=render). Do not edit: re-run the playbook.\n"
@@ -63,6 +63,7 @@ class ChartSource:
     ref: str
     version: str
     repo: str | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,10 @@ def resolve_chart(chart: dict, mirror: str | None) -> ChartSource:
                 f"platform_chart_mirror: {mirror} has no {name}-{version}.tgz; add the packaged chart "
                 f"(helm pull {repo} --version {version}) or unset platform_chart_mirror"
             )
-        return ChartSource(ref=os.path.abspath(archive), version=version)
+        return ChartSource(ref=os.path.abspath(archive), version=version, name=name)
     if repo.startswith("oci://"):
-        return ChartSource(ref="{}/{}".format(repo.rstrip("/"), name), version=version)
-    return ChartSource(ref=name, version=version, repo=repo)
+        return ChartSource(ref="{}/{}".format(repo.rstrip("/"), name), version=version, name=name)
+    return ChartSource(ref=name, version=version, repo=repo, name=name)
 
 
 def helm_template_argv(helm: str, spec: ReleaseSpec, values_file: str) -> list:
@@ -233,10 +234,12 @@ def render_release(spec: ReleaseSpec, helm: str | None, run) -> RenderedRelease:
     problems = secret_problems([obj for _raw, obj in docs] + ours, spec.component)
     if problems:
         raise PlatformError("; ".join(problems))
-    files = {MANIFESTS_FILE: _HEADER + dump_documents(ours)}
+    header = _HEADER + f"# release {spec.release_name}, namespace {spec.namespace}"
+    header += f", chart {spec.chart.name} {spec.chart.version}\n" if spec.chart is not None else "\n"
+    files = {MANIFESTS_FILE: header + dump_documents(ours)}
     if spec.chart is not None:
-        files[CHART_FILE] = _HEADER + "".join(f"---\n{raw}\n" for raw, _obj in docs)
-        files[VALUES_FILE] = _HEADER + values_text
+        files[CHART_FILE] = header + "".join(f"---\n{raw}\n" for raw, _obj in docs)
+        files[VALUES_FILE] = header + values_text
     return RenderedRelease(files=files, object_count=len(docs) + len(ours), dropped=dropped)
 
 

@@ -208,7 +208,27 @@ def load_tree(build_dir: str | os.PathLike) -> dict[str, Component]:
 _CHART_LABEL = re.compile(r"^(?P<name>.+?)-(?P<version>v?\d+\.\d+\.\d+\S*)$")
 
 
+_RELEASE_HEADER = re.compile(
+    r"^# release (?P<release>\S+), namespace (?P<namespace>\S+)(, chart (?P<name>\S+) (?P<version>\S+))?$", re.MULTILINE
+)
+
+
+def release_header(comp: Component) -> dict:
+    """The release line the render writes at the top of each file: release, namespace, chart name/version."""
+    for name in ("values.yaml", "manifests.yaml", "chart.yaml"):
+        path = Path(comp.path) / name
+        if path.is_file():
+            with path.open(encoding="utf-8") as handle:
+                match = _RELEASE_HEADER.search(handle.read(2048))
+            if match:
+                return {k: v for k, v in match.groupdict().items() if v}
+    return {}
+
+
 def _infer_chart(comp: Component) -> tuple[str, str]:
+    header = release_header(comp)
+    if header.get("name"):
+        return header["name"], header["version"]
     # kube-prometheus-stack labels its own objects `chart:` instead of `helm.sh/chart`.
     labels = Counter(
         (lab.get("helm.sh/chart") or lab.get("chart"))
@@ -223,6 +243,9 @@ def _infer_chart(comp: Component) -> tuple[str, str]:
 
 
 def _infer_release_namespace(comp: Component) -> str:
+    header = release_header(comp)
+    if header.get("namespace"):
+        return header["namespace"]
     # charts write {{ .Release.Namespace }} on most objects; a few go elsewhere (kube-system)
     named = Counter((o.get("metadata") or {}).get("namespace") for o in comp.chart_objects)
     named.pop(None, None)

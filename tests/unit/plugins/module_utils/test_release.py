@@ -61,7 +61,7 @@ def spec(**overrides):
         component="demo",
         release_name="demo",
         namespace="demo-ns",
-        chart=ChartSource(ref="demo", version="1.2.3", repo="https://charts.example.org"),
+        chart=ChartSource(ref="demo", version="1.2.3", repo="https://charts.example.org", name="demo"),
         values={"replicaCount": 2},
         drop=[{"kind": "Secret", "name": "demo-random"}],
     )
@@ -72,11 +72,11 @@ def spec(**overrides):
 @pytest.mark.parametrize(
     ("chart", "mirror", "expected"),
     [
-        (CHART, None, ChartSource(ref="demo", version="1.2.3", repo="https://charts.example.org")),
+        (CHART, None, ChartSource(ref="demo", version="1.2.3", repo="https://charts.example.org", name="demo")),
         (
             {**CHART, "repo": "oci://ghcr.io/org/charts/"},
             None,
-            ChartSource(ref="oci://ghcr.io/org/charts/demo", version="1.2.3"),
+            ChartSource(ref="oci://ghcr.io/org/charts/demo", version="1.2.3", name="demo"),
         ),
     ],
 )
@@ -86,7 +86,9 @@ def test_resolve_chart_from_repositories(chart, mirror, expected):
 
 def test_resolve_chart_from_a_mirror(tmp_path):
     (tmp_path / "demo-1.2.3.tgz").write_bytes(b"")
-    assert resolve_chart(CHART, str(tmp_path)) == ChartSource(ref=str(tmp_path / "demo-1.2.3.tgz"), version="1.2.3")
+    assert resolve_chart(CHART, str(tmp_path)) == ChartSource(
+        ref=str(tmp_path / "demo-1.2.3.tgz"), version="1.2.3", name="demo"
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,6 +124,8 @@ def test_render_drops_objects_adds_namespace_and_writes_values():
     chart_docs = list(yaml.safe_load_all(rendered.files[CHART_FILE]))
     assert [d["kind"] for d in chart_docs if d] == ["ServiceAccount"]
     assert "# Source: demo/templates/sa.yaml" in rendered.files[CHART_FILE]
+    for name in (CHART_FILE, MANIFESTS_FILE, VALUES_FILE):  # which release and chart made each file
+        assert rendered.files[name].splitlines()[1] == "# release demo, namespace demo-ns, chart demo 1.2.3"
     ours = [d for d in yaml.safe_load_all(rendered.files[MANIFESTS_FILE]) if d]
     assert ours == [
         {

@@ -50,7 +50,7 @@ VALUES_FILE = "values.yaml"
 MANAGED_FILES = (CHART_FILE, MANIFESTS_FILE, VALUES_FILE)
 KEY_FILE = ".render.sha256"
 # Bump when the rendered layout or content rules change, so existing keys stop matching.
-RENDER_FORMAT = 2
+RENDER_FORMAT = 3
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _HEADER = "# Rendered by mlops.platform (platform_mode=render). Do not edit: re-run the playbook.\n"
@@ -139,10 +139,27 @@ def helm_template_argv(helm: str, spec: ReleaseSpec, values_file: str) -> list:
     return argv
 
 
-def split_documents(text: str) -> list:
-    """Split helm output into ``(raw_text, object)`` pairs, skipping empty documents."""
+_TOP_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*$", re.MULTILINE)
+_TOP_NAME = re.compile(r"^metadata:[ \t]*\n(?:[ \t]*#.*\n|  .*\n)*?  name:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+# Documents of these kinds are always parsed: their content is checked (Secret data, List items).
+_PARSED_KINDS = frozenset({"Secret", "List"})
+
+
+def split_documents(text: str, parse_kinds=frozenset()) -> list:
+    """Split helm output into ``(raw_text, object)`` pairs, skipping empty documents.
+
+    Only documents whose content matters are parsed: kinds in ``parse_kinds`` (e.g. those a drop
+    rule names), Secrets and Lists, and anything whose top-level ``kind`` a line scan cannot read.
+    The others (megabytes of CRDs, say) get a stub object with their kind and name.
+    """
     docs = []
+    wanted = _PARSED_KINDS | frozenset(parse_kinds)
     for raw in _DOC_SPLIT.split(text):
+        kinds = _TOP_KIND.findall(raw)
+        name = _TOP_NAME.search(raw)
+        if len(kinds) == 1 and kinds[0] not in wanted and name:
+            docs.append((raw.strip("\n"), {"kind": kinds[0], "metadata": {"name": name.group(1)}}))
+            continue
         obj = yaml.load(raw, Loader=_LOADER)  # a safe loader: CSafeLoader or SafeLoader
         if obj is None:
             continue
@@ -178,7 +195,10 @@ def drop_objects(docs: list, rules: list, component: str) -> tuple:
 def secret_problems(objects: list, component: str) -> list:
     """Secrets must reach the cluster through External Secrets, never through rendered files."""
     problems = []
-    for obj in objects:
+    flat = [item for obj in objects for item in (obj.get("items") or [] if obj.get("kind") == "List" else [obj])]
+    for obj in flat:
+        if not isinstance(obj, dict):
+            continue
         if obj.get("kind") == "Secret" and (obj.get("data") or obj.get("stringData")):
             problems.append(
                 "{}: Secret {} carries data ({}); deliver it with an ExternalSecret "
@@ -229,7 +249,8 @@ def render_release(spec: ReleaseSpec, helm: str | None, run) -> RenderedRelease:
         raise PlatformError("PyYAML is required to render releases")
     values_text = yaml.dump(spec.values or {}, Dumper=_DUMPER, default_flow_style=False, sort_keys=True)
     out = run_helm_template(spec, helm, run, values_text) if spec.chart is not None else ""
-    docs, dropped = drop_objects(split_documents(out), spec.drop, spec.component)
+    parse_kinds = frozenset(rule.get("kind") for rule in spec.drop)
+    docs, dropped = drop_objects(split_documents(out, parse_kinds), spec.drop, spec.component)
     ours = ([namespace_object(spec)] if spec.create_namespace else []) + list(spec.manifests_pre) + list(spec.manifests)
     problems = secret_problems([obj for _raw, obj in docs] + ours, spec.component)
     if problems:

@@ -276,3 +276,21 @@ def test_split_documents_reads_a_plain_equals_sign_as_a_string():
     # prometheus-operator CRDs: `enum: [=, '!=']` (YAML 1.1's `value` type, a string to Go YAML)
     docs = split_documents("kind: X\nenum: [=, '!=']\n")
     assert docs[0][1]["enum"] == ["=", "!="]
+
+
+def test_a_secret_with_data_inside_a_list_is_refused():
+    out = "---\nkind: List\napiVersion: v1\nitems:\n  - kind: Secret\n    apiVersion: v1\n    metadata: {name: s}\n"
+    out += "    data: {k: dg==}\n"
+    with pytest.raises(PlatformError, match="Secret s carries data"):
+        render_release(spec(drop=[]), "helm", FakeHelm(out=out))
+
+
+def test_split_documents_parses_only_what_it_checks():
+    text = "---\nkind: CustomResourceDefinition\nmetadata:\n  labels:\n    name: x\n  name: big\nspec: {}\n"
+    text += "---\nkind: Secret\nmetadata:\n  name: s\n"
+    (crd, crd_obj), (_raw, secret) = split_documents(text)
+    assert crd_obj == {"kind": "CustomResourceDefinition", "metadata": {"name": "big"}}
+    assert crd.startswith("kind: CustomResourceDefinition")
+    assert secret == {"kind": "Secret", "metadata": {"name": "s"}}
+    # a kind a drop rule names is parsed in full
+    assert split_documents(text, {"CustomResourceDefinition"})[0][1]["spec"] == {}

@@ -59,18 +59,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def artifact_repository(cloud, bucket, account=None, key_prefix="", region=None):
     """The Argo Workflows artifact repository in ``bucket`` on ``cloud``."""
-    try:
-        return get_profile(cloud).artifact_repository(bucket, account, key_prefix, region)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"artifact_repository: {err}") from err
+    return ask_profile("artifact_repository", cloud, "artifact_repository", bucket, account, key_prefix, region)
 
 
 class FilterModule:

@@ -40,18 +40,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def autoscaler(cloud):
     """The profile's autoscaler description for ``cloud``."""
-    try:
-        return get_profile(cloud).autoscaler()
-    except PlatformError as err:
-        raise AnsibleFilterError(f"autoscaler: {err}") from err
+    return ask_profile("autoscaler", cloud, "autoscaler")
 
 
 class FilterModule:

@@ -53,18 +53,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def autoscaler_objects(cloud, settings):
     """The profile's autoscaler objects for ``cloud`` built from ``settings``."""
-    try:
-        return get_profile(cloud).autoscaler_objects(settings)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"autoscaler_objects: {err}") from err
+    return ask_profile("autoscaler_objects", cloud, "autoscaler_objects", settings)
 
 
 class FilterModule:

@@ -58,20 +58,15 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def ingress_spec(cloud, scheme="internet-facing", host=None, tls_secret=None, backend_protocol="HTTP", group=None):
     """The profile's ingress dict for ``cloud`` plus ``controller_service_annotations``."""
-    try:
-        profile = get_profile(cloud)
-        spec = profile.ingress(scheme, host, tls_secret, backend_protocol, group)
-        spec["controller_service_annotations"] = profile.ingress_controller_service_annotations(scheme)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"ingress_spec: {err}") from err
+    spec = ask_profile("ingress_spec", cloud, "ingress", scheme, host, tls_secret, backend_protocol, group)
+    spec["controller_service_annotations"] = ask_profile(
+        "ingress_spec", cloud, "ingress_controller_service_annotations", scheme
+    )
     return spec
 
 

@@ -40,18 +40,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def model_store_annotations(cloud, region=None):
     """Storage-initializer service account annotations on ``cloud``."""
-    try:
-        return get_profile(cloud).model_store_annotations(region)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"model_store_annotations: {err}") from err
+    return ask_profile("model_store_annotations", cloud, "model_store_annotations", region)
 
 
 class FilterModule:

@@ -51,18 +51,12 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def object_store_uri(cloud, bucket, path="", account=None):
     """The URI of ``path`` in ``bucket`` on ``cloud``."""
-    try:
-        return get_profile(cloud).object_store_uri(bucket, path, account)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"object_store_uri: {err}") from err
+    return ask_profile("object_store_uri", cloud, "object_store_uri", bucket, path, account)
 
 
 class FilterModule:

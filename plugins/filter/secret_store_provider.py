@@ -66,18 +66,14 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def secret_store_provider(cloud, secret_store_ref, service_account, tenant_id=None):
     """The ClusterSecretStore ``spec.provider`` for ``cloud``."""
-    try:
-        return get_profile(cloud).secret_store_provider(secret_store_ref, service_account, tenant_id)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"secret_store_provider: {err}") from err
+    return ask_profile(
+        "secret_store_provider", cloud, "secret_store_provider", secret_store_ref, service_account, tenant_id
+    )
 
 
 class FilterModule:

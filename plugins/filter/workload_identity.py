@@ -43,18 +43,12 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
 def workload_identity(cloud, identity):
     """Service account annotations/labels and pod labels for ``identity`` on ``cloud``."""
-    try:
-        return get_profile(cloud).workload_identity(identity)
-    except PlatformError as err:
-        raise AnsibleFilterError(f"workload_identity: {err}") from err
+    return ask_profile("workload_identity", cloud, "workload_identity", identity)
 
 
 class FilterModule:

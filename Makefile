@@ -68,9 +68,6 @@ define playbook
 		$(if $(CHART_MIRROR),-e platform_chart_mirror="$(abspath $(CHART_MIRROR))") $(EXTRA)
 endef
 
-define terraform_not_yet
-	@echo "not implemented yet: Terraform lands with issue #3"; exit 1
-endef
 
 PY_DIRS = $(wildcard plugins tests bench scripts)
 
@@ -168,12 +165,20 @@ destroy-aws: setup ## Tear down inventories/aws-dev
 destroy-azure: setup ## Tear down inventories/azure-dev
 	$(call playbook,playbooks/destroy.yml,inventories/azure-dev)
 
-.PHONY: terraform-init-aws terraform-plan-aws terraform-apply-aws terraform-init-azure terraform-plan-azure terraform-apply-azure
-terraform-init-aws terraform-plan-aws terraform-apply-aws: setup ## Terraform for the AWS environment
-	$(terraform_not_yet)
+.PHONY: terraform-plan-aws terraform-apply-aws terraform-plan-azure terraform-apply-azure
+# The cloud layer alone, through the same role site.yml runs (backend settings come from the
+# inventory's infrastructure_backend_config). terraform-init-* are kept as aliases of plan.
+terraform-init-aws terraform-plan-aws: setup ## Terraform plan of inventories/aws-dev (changes nothing)
+	$(call playbook,playbooks/infrastructure.yml,inventories/aws-dev,-e platform_mode=apply --check)
 
-terraform-init-azure terraform-plan-azure terraform-apply-azure: setup ## Terraform for the Azure environment
-	$(terraform_not_yet)
+terraform-apply-aws: setup ## Terraform apply of inventories/aws-dev
+	$(call playbook,playbooks/infrastructure.yml,inventories/aws-dev,-e platform_mode=apply)
+
+terraform-init-azure terraform-plan-azure: setup ## Terraform plan of inventories/azure-dev (changes nothing)
+	$(call playbook,playbooks/infrastructure.yml,inventories/azure-dev,-e platform_mode=apply --check)
+
+terraform-apply-azure: setup ## Terraform apply of inventories/azure-dev
+	$(call playbook,playbooks/infrastructure.yml,inventories/azure-dev,-e platform_mode=apply)
 
 .PHONY: port-forward-mlflow port-forward-argocd port-forward-grafana
 port-forward-mlflow: setup ## MLflow at http://localhost:5000

@@ -25,7 +25,7 @@ options:
   settings:
     description:
       - C(cluster_name), C(environment), C(region), C(kubernetes_version), C(network), C(node_pools) and
-        C(service_accounts): the C(platform_*) variables of those names.
+        C(service_accounts), the C(platform_*) variables of those names.
     type: dict
     required: true
   extra:

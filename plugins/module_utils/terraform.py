@@ -28,6 +28,28 @@ PLATFORM_VARIABLES = {
 }
 EXTRA_VAR = "infrastructure_terraform_vars"
 
+# The outputs every cloud's root declares (terraform/modules/{eks,aks}/outputs.tf): platform_infra's
+# contract. Terraform leaves null outputs out of its state, so a missing one reads as null.
+CONTRACT_OUTPUTS = (
+    "cluster_name",
+    "cluster_endpoint",
+    "cluster_ca_certificate",
+    "oidc_issuer_url",
+    "region",
+    "network_id",
+    "tenant_id",
+    "object_store_bucket",
+    "object_store_account",
+    "object_store_uri",
+    "db_host",
+    "db_port",
+    "db_name",
+    "db_secret_ref",
+    "secret_store_ref",
+    "identities",
+    "registry",
+)
+
 
 def derived_variables(cloud: str) -> dict:
     """Root variable name -> the platform variable the role derives it from, for ``cloud``."""
@@ -73,10 +95,13 @@ def root_variables(cloud: str, settings: dict, extra=None) -> dict:
 
 
 def outputs_to_infra(outputs, sensitive: bool = True) -> dict:
-    """``{name: {value, type, sensitive}}`` -> ``{name: value}``; ``sensitive=False`` drops sensitive outputs."""
+    """``{name: {value, type, sensitive}}`` -> ``{name: value}``; ``sensitive=False`` drops sensitive outputs.
+
+    Every CONTRACT_OUTPUTS name is present: null when Terraform left it out (null outputs are not stored).
+    """
     if not isinstance(outputs, dict):
         raise PlatformError(f"terraform outputs: must be a mapping of output name -> {{value}}, got {show(outputs)}")
-    infra = {}
+    infra = dict.fromkeys(name for name in CONTRACT_OUTPUTS if name not in outputs)
     for name in sorted(outputs, key=str):
         output = outputs[name]
         if not isinstance(output, dict) or "value" not in output:
@@ -84,7 +109,7 @@ def outputs_to_infra(outputs, sensitive: bool = True) -> dict:
             raise PlatformError(f"terraform output {show(name)}: has no value (expected {{value, type, sensitive}})")
         if sensitive or not output.get("sensitive", False):
             infra[name] = output["value"]
-    return infra
+    return {name: infra[name] for name in sorted(infra)}
 
 
 def credentials_in_env(cloud: str, environ, set_only: bool = True) -> list:

@@ -48,6 +48,17 @@ variable "noncurrent_state_retention_days" {
   }
 }
 
+variable "access_log_retention_days" {
+  description = "Days the state bucket's server access logs are kept in the access-log bucket."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.access_log_retention_days >= 1 && floor(var.access_log_retention_days) == var.access_log_retention_days
+    error_message = "access_log_retention_days: set a whole number of days >= 1."
+  }
+}
+
 variable "github_repository" {
   description = "GitHub repository (\"<owner>/<repo>\") whose Actions workflows may assume the CI role."
   type        = string

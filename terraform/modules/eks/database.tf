@@ -28,7 +28,60 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_cluster" {
   tags                         = local.tags
 }
 
+# TLS-only connections (rds.force_ssl), and query logging: DDL statements and
+# statements slower than db_slow_query_ms go to the postgresql log, which is
+# exported to CloudWatch Logs.
+resource "aws_db_parameter_group" "mlflow" {
+  name_prefix = "${var.name}-mlflow-"
+  family      = "postgres${split(".", var.db_engine_version)[0]}"
+  description = "${var.name}: MLflow PostgreSQL (TLS only, query logging)"
+  tags        = local.tags
+
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+
+  parameter {
+    name  = "log_statement"
+    value = "ddl"
+  }
+
+  parameter {
+    name  = "log_min_duration_statement"
+    value = tostring(var.db_slow_query_ms)
+  }
+
+  lifecycle {
+    # A major version upgrade needs a group of the new family before the old one goes.
+    create_before_destroy = true
+  }
+}
+
+# Enhanced Monitoring: RDS publishes OS metrics through this role.
+data "aws_iam_policy_document" "rds_monitoring_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["monitoring.rds.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "rds_monitoring" {
+  name               = "${var.name}-rds-monitoring"
+  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy_attachment" "rds_monitoring" {
+  role       = aws_iam_role.rds_monitoring.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+}
+
 resource "aws_db_instance" "mlflow" {
+  #checkov:skip=CKV_AWS_226:deliberate: minor versions are pinned (db_engine_version) and upgraded as reviewed changes; an automatic upgrade would make engine_version drift and the next plan would try a downgrade
   identifier     = "${var.name}-mlflow"
   engine         = "postgres"
   engine_version = var.db_engine_version
@@ -49,7 +102,12 @@ resource "aws_db_instance" "mlflow" {
   manage_master_user_password   = true
   master_user_secret_kms_key_id = aws_kms_key.platform.arn
 
+  # IAM database authentication on as well, for people (short-lived tokens);
+  # MLflow logs in with the RDS-managed password.
+  iam_database_authentication_enabled = true
+
   db_subnet_group_name   = aws_db_subnet_group.mlflow.name
+  parameter_group_name   = aws_db_parameter_group.mlflow.name
   vpc_security_group_ids = [aws_security_group.db.id]
   publicly_accessible    = false
   multi_az               = var.db_multi_az
@@ -62,6 +120,13 @@ resource "aws_db_instance" "mlflow" {
 
   enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]
 
+  monitoring_interval = var.db_monitoring_interval
+  monitoring_role_arn = var.db_monitoring_interval > 0 ? aws_iam_role.rds_monitoring.arn : null
+
+  performance_insights_enabled          = var.db_performance_insights_enabled
+  performance_insights_kms_key_id       = var.db_performance_insights_enabled ? aws_kms_key.platform.arn : null
+  performance_insights_retention_period = var.db_performance_insights_enabled ? 7 : null
+
   tags = local.tags
 
   lifecycle {
@@ -70,6 +135,8 @@ resource "aws_db_instance" "mlflow" {
       error_message = "deletion_protection: set true when environment = prod."
     }
   }
+
+  depends_on = [aws_iam_role_policy_attachment.rds_monitoring]
 }
 
 # Where the MLflow database is, for people and for External Secrets templates

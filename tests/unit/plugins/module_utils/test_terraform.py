@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import (
+    CONTRACT_OUTPUTS,
     credentials_in_env,
     derived_variables,
     extra_variable_problems,
@@ -113,7 +114,7 @@ def test_extra_variables_may_not_replace_derived_ones(cloud, extra, message):
 
 def test_extra_variables_ok():
     assert extra_variable_problems("aws", None) == []
-    assert extra_variable_problems("aws", {"enable_eks_addons": False, "region": None} if False else {}) == []
+    assert extra_variable_problems("aws", {"enable_eks_addons": False}) == []
     assert extra_variable_problems("azure", {"region": "x"}) == []  # azure's root has no `region`
 
 
@@ -139,14 +140,18 @@ OUTPUTS = {
 
 
 def test_outputs_to_infra():
-    assert outputs_to_infra(OUTPUTS) == {
+    infra = outputs_to_infra({**OUTPUTS, "kms_key_arn": {"value": "arn:k", "sensitive": False}})
+    assert infra == {
+        **dict.fromkeys(CONTRACT_OUTPUTS),
         "cluster_ca_certificate": "Q0E=",
         "cluster_name": "mlops-dev",
         "identities": {"mlflow": "arn"},
-        "tenant_id": None,
+        "kms_key_arn": "arn:k",
     }
+    assert list(infra) == sorted(infra)
     assert "cluster_ca_certificate" not in outputs_to_infra(OUTPUTS, sensitive=False)
-    assert outputs_to_infra({}) == {}
+    # Terraform leaves null outputs out of its state: the contract's names read as null.
+    assert outputs_to_infra({}) == dict.fromkeys(CONTRACT_OUTPUTS)
 
 
 @pytest.mark.parametrize("outputs", [None, [], {"x": "plain"}, {"x": {"type": "string"}}])

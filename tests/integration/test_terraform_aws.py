@@ -1,0 +1,633 @@
+"""The AWS cloud layer for real: the real roots, the real hashicorp/aws provider, moto on 127.0.0.1.
+
+(a) `terraform fmt -check` of the real tree; `init -backend=false` + `validate` of every AWS root;
+(b) apply of environments/aws/dev THROUGH playbooks/infrastructure.yml (platform_mode=apply), and no
+    output or secret value in the run's output; (c) a second run changes nothing and
+    `terraform plan -detailed-exitcode` is 0; (d) site.yml renders from the REAL outputs (render mode
+    plans the state and takes platform_infra from it); (e) the identity matrix: each service account's
+    role, assumed by web identity, does what its workload needs and nothing else, with moto enforcing
+    IAM (what it enforces is printed); a removed grant is detected; (f) destroy through
+    playbooks/destroy.yml (refused without the confirmation), and the state is empty.
+
+The figures (resources, apply/plan/destroy times) and the identity matrix are printed at the end of
+the module and written to <pytest tmp>/terraform-aws-report.txt.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from . import terraform_harness as tfh
+from .conftest import REPO, PlaybookRun, ansible_bin, run_site
+
+pytestmark = pytest.mark.slow
+
+SKIP = tfh.skip_reason()
+INVENTORY = REPO / "inventories" / "aws-dev"
+HOST = "mlops-dev-aws"
+
+# What moto 5.2.5 enforces once IAM enforcement is on (POST /moto-api/reset-auth with 0; see
+# moto/core/authorization.py and moto/iam/access_control.py). Printed with the matrix.
+MOTO_IAM_ENFORCEMENT = """\
+moto 5.2.5 IAM enforcement (switched on per test with POST /moto-api/reset-auth = INITIAL_NO_AUTH_ACTION_COUNT 0):
+  ENFORCED  SigV4 signature and the session token of the assumed-role credentials
+  ENFORCED  the role's identity policies (inline + attached), Action and Resource, explicit Deny
+  ENFORCED  Resource for S3 (bucket / bucket/key ARN) and SQS (queue ARN): prefix- and queue-scoped grants count
+  NOT       Resource for Secrets Manager, SSM, EC2, ELBv2, KMS: moto authorizes them against Resource '*', so a
+            grant scoped to one secret is DENIED by moto -> those rows are decided by moto's own policy engine
+            (moto.iam.access_control.IAMPolicy) on the role's policies with the real resource ARN ("engine")
+  NOT       Conditions: only StringEquals is implemented and identity-policy calls carry no context keys, so every
+            Condition passes (kms:ViaService, s3:prefix, aws:RequestedRegion, aws:ResourceTag are NOT tested)
+  ARTIFACT  moto evaluates the BUCKET policy on every object request (even with enforcement off) but not its
+            Conditions (Bool is not implemented, so it passes): the TLS-only statement (Deny s3:* when
+            aws:SecureTransport is false) denies every object request. The matrix runs with the bucket policy
+            lifted and puts it back afterwards; the TLS-only statement is checked as data instead
+  NOT       KMS key use behind SSE-KMS (S3 does not call KMS as the caller), KMS key policies
+  NOT       AssumeRoleWithWebIdentity: any JWT-shaped token is accepted; the token, the OIDC provider and the
+            trust policy (sub/aud) are not evaluated -> the trust policies are checked as data instead"""
+
+FIGURES: dict = {}
+MATRIX: list = []
+
+
+def _report(config) -> None:
+    lines = ["Terraform against moto (environments/aws/dev):"]
+    lines += [f"  {key}: {value}" for key, value in FIGURES.items()]
+    if MATRIX:
+        lines.append("Identity matrix (service account -> role: proven allowed / denied):")
+        width = max(len(row["sa"]) for row in MATRIX)
+        for row in MATRIX:
+            lines.append(f"  {row['sa']:<{width}}  {row['role']}")
+            lines.append(f"  {'':<{width}}    allowed: {'; '.join(row['allowed'])}")
+            lines.append(f"  {'':<{width}}    denied:  {'; '.join(row['denied'])}")
+        lines.append(MOTO_IAM_ENFORCEMENT)
+    overrides = [f"  {i}. {path}: {reason}" for i, (path, _hcl, reason) in enumerate(tfh.EMULATOR_OVERRIDES, 1)]
+    lines += ["Test-only emulator overrides (each with its reason):", *overrides]
+    lines += [f"  root variable {k} = false: {why}" for k, why in tfh.UNIMPLEMENTED_APIS.items()]
+    text = "\n".join(lines)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        # Module teardown runs under output capture: write past it, so `make test` shows the figures.
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_sep("-", "terraform_aws report")
+            reporter.write_line(text)
+    return text
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report(request, tmp_path_factory):
+    yield
+    if FIGURES or MATRIX:
+        text = _report(request.config)
+        path = tmp_path_factory.getbasetemp() / "terraform-aws-report.txt"
+        path.write_text(text + "\n")
+
+
+def _need_terraform():
+    if SKIP:
+        pytest.skip(SKIP)
+
+
+# ---------------------------------------------------------------------------------------- (a)
+def test_a_fmt_check_of_the_real_tree():
+    _need_terraform()
+    proc = subprocess.run(
+        ["terraform", "fmt", "-check", "-recursive", "-diff", "-no-color", "terraform"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=tfh.terraform_env(),
+    )
+    assert proc.returncode == 0, f"terraform fmt -check found unformatted files:\n{proc.stdout}{proc.stderr}"
+
+
+@pytest.mark.parametrize("root", tfh.AWS_ROOTS)
+def test_a_init_and_validate(tmp_path, root):
+    _need_terraform()
+    tree = tfh.copy_tree(tmp_path / "terraform")
+    init = tfh.terraform(tree / root, "init", "-backend=false", "-input=false", "-no-color")
+    assert init.returncode == 0, init.stdout + init.stderr
+    validate = tfh.terraform(tree / root, "validate", "-no-color")
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+def playbook(playbook_path: str, build: Path, *extra: str) -> PlaybookRun:
+    argv = [ansible_bin("ansible-playbook"), playbook_path, "-i", str(INVENTORY), *extra]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    start = time.monotonic()
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
+    return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build)
+
+
+class Platform:
+    """moto + the temp copy of terraform/ + the playbook runs against it."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.moto = tfh.Moto(base / "moto.log").start()
+        self.root = tfh.prepare_moto_copy(base / "terraform", self.moto.endpoint)
+        self.build = base / "build"
+        self.build.mkdir()
+        self.extra_vars = {
+            "infrastructure_terraform_dir": str(self.root),
+            "platform_build_dir": str(self.build),
+            "infrastructure_terraform_vars": dict.fromkeys(tfh.UNIMPLEMENTED_APIS, False),
+        }
+        self.apply_run: PlaybookRun | None = None
+
+    def infrastructure(self, mode: str = "apply", *extra: str) -> PlaybookRun:
+        return playbook(
+            "playbooks/infrastructure.yml",
+            self.build,
+            "-e",
+            f"platform_mode={mode}",
+            "-e",
+            json.dumps(self.extra_vars),
+            *extra,
+        )
+
+    def destroy(self, *extra: str) -> PlaybookRun:
+        return playbook("playbooks/destroy.yml", self.build, "-e", json.dumps(self.extra_vars), *extra)
+
+    def boto(self, service: str, credentials: dict | None = None):
+        import boto3
+        from botocore.config import Config
+
+        creds = credentials or {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+        return boto3.client(
+            service,
+            endpoint_url=self.moto.endpoint,
+            region_name=tfh.REGION,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+            **creds,
+        )
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, request):
+    _need_terraform()
+    pytest.importorskip("boto3")
+    base = tmp_path_factory.mktemp("tf-aws")
+    env = Platform(base)
+    failed_before = request.session.testsfailed
+    try:
+        run = env.infrastructure("apply")
+        env.apply_run = run
+        FIGURES["apply through playbooks/infrastructure.yml"] = f"{run.seconds:.1f} s"
+        FIGURES["resources created"] = len(tfh.state_resources(env.root))
+        assert run.rc == 0, f"apply failed:\n{run.output[-8000:]}\nmoto log: {env.moto.log_path}"
+        yield env
+    finally:
+        env.moto.stop()
+        if request.session.testsfailed != failed_before:
+            # pytest keeps the last tmp dirs: the state, the copy and the emulator's log stay for a look.
+            print(f"moto log kept at {env.moto.log_path}")
+
+
+# ---------------------------------------------------------------------------------------- (b)
+def _inventory_text() -> str:
+    return "\n".join(p.read_text() for p in sorted((INVENTORY / "group_vars" / "all").glob("*.yml")))
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_b_apply_through_the_playbook_prints_no_value(platform):
+    run = platform.apply_run
+    assert run.changed() > 0
+    assert "Apply complete! Resources:" in run.output
+    outputs = tfh.outputs(platform.root)
+    inventory = _inventory_text()
+    leaked = [
+        value for value in _strings(outputs) if len(value) >= 12 and value not in inventory and value in run.output
+    ]
+    assert not leaked, f"output values printed by the playbook: {leaked}"
+    # The RDS-managed secret: its ARN (random suffix) and the password itself.
+    secret_arn = outputs["db_secret_ref"]
+    assert re.search(r":secret:rds!db-[0-9a-f-]+-\w{6}$", secret_arn), secret_arn
+    assert secret_arn.rsplit("-", 1)[1] not in run.output
+    login = json.loads(platform.boto("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    assert set(login) >= {"username", "password"}
+    assert login["password"] not in run.output
+
+
+def test_b_platform_infra_is_the_terraform_outputs(platform):
+    host_dir = platform.build / HOST
+    outputs = tfh.outputs(platform.root)
+    infra = json.loads((host_dir / "infra.json").read_text())
+    # No output of the AWS root is sensitive; Terraform drops null outputs, the role keeps them as null.
+    assert {k: v for k, v in infra.items() if v is not None} == outputs
+    assert infra["tenant_id"] is None and infra["object_store_account"] is None
+    assert set(infra["identities"]) == set(tfh_service_accounts())
+    kubeconfig = host_dir / "kubeconfig"
+    assert kubeconfig.stat().st_mode & 0o777 == 0o600
+    config = yaml.safe_load(kubeconfig.read_text())
+    assert config["clusters"][0]["cluster"]["server"] == outputs["cluster_endpoint"]
+    exec_auth = config["users"][0]["user"]["exec"]
+    assert exec_auth["command"] == "aws"
+    assert exec_auth["args"][:4] == ["eks", "get-token", "--cluster-name", outputs["cluster_name"]]
+    assert exec_auth["args"][4:6] == ["--region", tfh.REGION]
+    assert set(config["users"][0]["user"]) == {"exec"}  # no token, password or client key in the file
+
+
+def tfh_service_accounts() -> dict:
+    defaults = yaml.safe_load((REPO / "roles/platform/defaults/main/platform.yml").read_text())
+    return defaults["platform_service_accounts"]
+
+
+# ---------------------------------------------------------------------------------------- (c)
+def _var_file(platform, path: Path) -> Path:
+    """The variables the role passes, built by the same function (module_utils.terraform)."""
+    from ansible_collections.mlops.platform.plugins.module_utils.terraform import root_variables
+
+    group_vars = yaml.safe_load((INVENTORY / "group_vars/all/platform.yml").read_text())
+    settings = {
+        "cluster_name": group_vars["platform_cluster_name"],
+        "environment": group_vars["platform_environment"],
+        "region": group_vars["platform_region"],
+        "kubernetes_version": group_vars["platform_kubernetes_version"],
+        "network": group_vars["platform_network"],
+        "node_pools": group_vars["platform_node_pools"],
+        "service_accounts": tfh_service_accounts(),
+    }
+    path.write_text(json.dumps(root_variables("aws", settings, platform.extra_vars["infrastructure_terraform_vars"])))
+    return path
+
+
+def test_c_second_run_changes_nothing(platform, tmp_path):
+    rerun = platform.infrastructure("apply")
+    assert rerun.rc == 0, rerun.output[-6000:]
+    assert rerun.changed() == 0, rerun.output[-6000:]
+    assert "No changes." in rerun.output
+    FIGURES["second run (no changes)"] = f"{rerun.seconds:.1f} s"
+    start = time.monotonic()
+    plan = tfh.terraform(
+        platform.root,
+        "plan",
+        "-detailed-exitcode",
+        "-input=false",
+        "-no-color",
+        f"-var-file={_var_file(platform, tmp_path / 'v.json')}",
+    )
+    FIGURES["terraform plan -detailed-exitcode"] = f"{time.monotonic() - start:.1f} s, exit {plan.returncode}"
+    assert plan.returncode == 0, plan.stdout[-6000:] + plan.stderr
+    assert "No changes." in plan.stdout
+
+
+def test_c_check_mode_changes_nothing(platform):
+    before = tfh.state_resources(platform.root)
+    state = (platform.root / "terraform.tfstate").read_bytes()
+    run = platform.infrastructure("apply", "--check")
+    assert run.rc == 0, run.output[-6000:]
+    assert run.changed() == 0, run.output[-6000:]
+    assert (platform.root / "terraform.tfstate").read_bytes() == state
+    assert tfh.state_resources(platform.root) == before
+
+
+# ---------------------------------------------------------------------------------------- (d)
+def test_d_render_from_the_real_outputs(platform, upstream, tmp_path):
+    from .test_site_render import all_objects, find, mlflow_container_args
+
+    build = tmp_path / "build"
+    build.mkdir()
+    extra = {**platform.extra_vars, "platform_build_dir": str(build), "infrastructure_plan_in_render": "always"}
+    run = run_site(INVENTORY, build, "-e", json.dumps(extra))
+    assert run.rc == 0, run.output[-8000:]
+    assert "Render: terraform plan (read-only)" in run.output
+    identities = tfh.outputs(platform.root)["identities"]
+    bucket = tfh.outputs(platform.root)["object_store_bucket"]
+    objects = all_objects(build, HOST)
+    sa = find(objects, "ServiceAccount", "mlflow", "mlflow")
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == identities["mlflow"]
+    _deployment, args = mlflow_container_args(objects)
+    assert f"--artifacts-destination=s3://{bucket}/mlflow" in args
+    lbc = find(objects, "ServiceAccount", "aws-load-balancer-controller", "ingress")
+    assert lbc["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == identities["aws_load_balancer_controller"]
+    FIGURES["render of site.yml from the Terraform state (plan + render)"] = f"{run.seconds:.1f} s"
+
+
+# ---------------------------------------------------------------------------------------- (e)
+def _jwt(claims: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.{part({'sig': 'not-verified-by-moto'})}"
+
+
+class Matrix:
+    """Web-identity sessions of every role, and the calls each workload makes."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        self.outputs = tfh.outputs(platform.root)
+        self.identities = self.outputs["identities"]
+        self.bucket = self.outputs["object_store_bucket"]
+        self.issuer = self.outputs["oidc_issuer_url"]
+        self.accounts = tfh_service_accounts()
+        admin_sqs = platform.boto("sqs")
+        self.other_queue = admin_sqs.create_queue(QueueName="matrix-not-karpenters")["QueueUrl"]
+        self.other_secret = platform.boto("secretsmanager").create_secret(Name="matrix-other", SecretString="x")["ARN"]
+        self.sessions = {key: self.assume(key) for key in self.identities}
+
+    def assume(self, key: str) -> dict:
+        account = self.accounts[key]
+        token = _jwt(
+            {
+                "iss": self.issuer,
+                "sub": f"system:serviceaccount:{account['namespace']}:{account['name']}",
+                "aud": "sts.amazonaws.com",
+            }
+        )
+        creds = self.platform.boto("sts").assume_role_with_web_identity(
+            RoleArn=self.identities[key], RoleSessionName=f"matrix-{key}", WebIdentityToken=token
+        )["Credentials"]
+        return {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
+
+    def client(self, key: str, service: str):
+        return self.platform.boto(service, self.sessions[key])
+
+    def role_policies(self, key: str) -> list:
+        iam = self.platform.boto("iam")
+        role = self.identities[key].rsplit("/", 1)[1]
+        names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        return [json.dumps(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]) for n in names]
+
+    def engine_allows(self, key: str, action: str, resource: str) -> bool:
+        """moto's own policy engine on the role's policies, with the real resource ARN."""
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+
+        results = [IAMPolicy(p).is_action_permitted(action, resource) for p in self.role_policies(key)]
+        return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
+
+
+def attempt(call) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        call()
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation") or status == 403:
+            return "denied"
+        return f"error {code or status}: {err}"
+    return "allowed"
+
+
+def workload_calls(m: Matrix) -> dict:
+    """key -> [(label, expected, call)]: exactly what each workload does, and one thing it must not."""
+    probe = "mlflow/matrix/probe.txt"
+    kms = m.outputs["kms_key_arn"]
+    queue = m.outputs["karpenter_interruption_queue"]
+    s3 = {key: m.client(key, "s3") for key in ("mlflow", "argo_workflows", "kserve")}
+
+    def put(key, name):
+        return lambda: s3[key].put_object(
+            Bucket=m.bucket, Key=name, Body=b"probe", ServerSideEncryption="aws:kms", SSEKMSKeyId=kms
+        )
+
+    def receive(url):
+        return lambda: m.client("karpenter", "sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0)
+
+    return {
+        "mlflow": [
+            ("s3:PutObject mlflow/* (SSE-KMS, bucket key)", "allowed", put("mlflow", probe)),
+            ("s3:GetObject mlflow/*", "allowed", lambda: s3["mlflow"].get_object(Bucket=m.bucket, Key=probe)),
+            (
+                "s3:ListBucket prefix mlflow/",
+                "allowed",
+                lambda: s3["mlflow"].list_objects_v2(Bucket=m.bucket, Prefix="mlflow/"),
+            ),
+            ("s3:PutObject outside mlflow/", "denied", put("mlflow", "models/matrix.txt")),
+        ],
+        "argo_workflows": [
+            ("s3:PutObject artifacts", "allowed", put("argo_workflows", "argo/matrix/out.tgz")),
+            (
+                "s3:GetObject artifacts",
+                "allowed",
+                lambda: s3["argo_workflows"].get_object(Bucket=m.bucket, Key="argo/matrix/out.tgz"),
+            ),
+            ("s3:ListBucket", "allowed", lambda: s3["argo_workflows"].list_objects_v2(Bucket=m.bucket)),
+            (
+                "s3:DeleteObject",
+                "denied",
+                lambda: s3["argo_workflows"].delete_object(Bucket=m.bucket, Key="argo/matrix/out.tgz"),
+            ),
+        ],
+        "kserve": [
+            ("s3:GetObject (model)", "allowed", lambda: s3["kserve"].get_object(Bucket=m.bucket, Key=probe)),
+            ("s3:ListBucket", "allowed", lambda: s3["kserve"].list_objects_v2(Bucket=m.bucket)),
+            ("s3:PutObject", "denied", put("kserve", "mlflow/matrix/kserve-write.txt")),
+        ],
+        "karpenter": [
+            ("ec2:DescribeInstances", "allowed", lambda: m.client("karpenter", "ec2").describe_instances()),
+            (
+                "sqs:ReceiveMessage interruption queue",
+                "allowed",
+                receive(m.platform.boto("sqs").get_queue_url(QueueName=queue)["QueueUrl"]),
+            ),
+            ("sqs:ReceiveMessage another queue", "denied", receive(m.other_queue)),
+            ("s3:ListAllMyBuckets", "denied", lambda: m.client("karpenter", "s3").list_buckets()),
+        ],
+        "aws_load_balancer_controller": [
+            (
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "allowed",
+                lambda: m.client("aws_load_balancer_controller", "elbv2").describe_load_balancers(),
+            ),
+            (
+                "ec2:DescribeInstances",
+                "allowed",
+                lambda: m.client("aws_load_balancer_controller", "ec2").describe_instances(),
+            ),
+            ("s3:ListAllMyBuckets", "denied", lambda: m.client("aws_load_balancer_controller", "s3").list_buckets()),
+            ("iam:ListRoles", "denied", lambda: m.client("aws_load_balancer_controller", "iam").list_roles()),
+        ],
+        # Secrets Manager / SSM: moto authorizes against Resource '*', see MOTO_IAM_ENFORCEMENT.
+        "external_secrets": [],
+    }
+
+
+ENGINE_CALLS = {
+    "external_secrets": [
+        ("secretsmanager:GetSecretValue db_secret_ref", "allowed", "secretsmanager:GetSecretValue", "db_secret_ref"),
+        ("secretsmanager:GetSecretValue another secret", "denied", "secretsmanager:GetSecretValue", "other_secret"),
+        ("ssm:GetParameter /<name>/mlflow/db", "allowed", "ssm:GetParameter", "parameter"),
+        ("ssm:GetParameter /other/x", "denied", "ssm:GetParameter", "other_parameter"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def matrix(platform):
+    m = Matrix(platform)
+    m.bucket_policy = platform.boto("s3").get_bucket_policy(Bucket=m.bucket)["Policy"]
+    return m
+
+
+def test_e_bucket_policy_is_tls_only(matrix):
+    """The statement moto cannot evaluate, checked as data."""
+    statements = json.loads(matrix.bucket_policy)["Statement"]
+    assert any(
+        st["Effect"] == "Deny"
+        and st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+        and f"arn:aws:s3:::{matrix.bucket}/*" in st["Resource"]
+        for st in statements
+    ), statements
+
+
+# mlflow first: kserve reads the model object mlflow writes.
+MATRIX_ORDER = ("mlflow", "argo_workflows", "kserve", "karpenter", "aws_load_balancer_controller", "external_secrets")
+
+
+def run_matrix(platform, m: Matrix, keys=MATRIX_ORDER) -> dict:
+    """key -> [(label, expected, got)] with moto enforcing IAM and the bucket policy lifted (see
+    MOTO_IAM_ENFORCEMENT); enforcement is off and the bucket policy back afterwards."""
+    calls = workload_calls(m)
+    results: dict = {}
+    s3 = platform.boto("s3")
+    s3.delete_bucket_policy(Bucket=m.bucket)
+    try:
+        platform.moto.enforce_iam(True)
+        try:
+            for key in keys:
+                results[key] = [(label, expected, attempt(call)) for label, expected, call in calls[key]]
+        finally:
+            platform.moto.enforce_iam(False)
+    finally:
+        s3.put_bucket_policy(Bucket=m.bucket, Policy=m.bucket_policy)
+    return results
+
+
+def test_e_trust_policies_name_exactly_the_service_accounts(platform, matrix):
+    """What moto cannot enforce (web identity), checked as data: each role trusts one SA of the cluster's OIDC."""
+    iam = platform.boto("iam")
+    provider = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    issuer_host = matrix.issuer.removeprefix("https://")
+    for key, arn in matrix.identities.items():
+        document = iam.get_role(RoleName=arn.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+        (statement,) = document["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"]["Federated"] in [p["Arn"] for p in provider]
+        account = matrix.accounts[key]
+        assert statement["Condition"]["StringEquals"] == {
+            f"{issuer_host}:sub": f"system:serviceaccount:{account['namespace']}:{account['name']}",
+            f"{issuer_host}:aud": "sts.amazonaws.com",
+        }, key
+
+
+def test_e_identity_matrix(platform, matrix):
+    assert set(matrix.identities) == set(tfh_service_accounts())
+    results = run_matrix(platform, matrix)
+    resources = {
+        "db_secret_ref": matrix.outputs["db_secret_ref"],
+        "other_secret": matrix.other_secret,
+        "parameter": f"arn:aws:ssm:{tfh.REGION}:123456789012:parameter/{matrix.outputs['cluster_name']}/mlflow/db",
+        "other_parameter": f"arn:aws:ssm:{tfh.REGION}:123456789012:parameter/other/x",
+    }
+    for key, calls in ENGINE_CALLS.items():
+        results[key] = results.get(key, []) + [
+            (
+                f"{label} [engine]",
+                expected,
+                "allowed" if matrix.engine_allows(key, action, resources[res]) else "denied",
+            )
+            for label, expected, action, res in calls
+        ]
+    # The External Secrets read itself, with its own session (enforcement off: see MOTO_IAM_ENFORCEMENT).
+    login = json.loads(
+        matrix.client("external_secrets", "secretsmanager").get_secret_value(SecretId=resources["db_secret_ref"])[
+            "SecretString"
+        ]
+    )
+    assert set(login) >= {"username", "password"}
+    MATRIX.clear()
+    problems = []
+    for key in sorted(results):
+        rows = results[key]
+        MATRIX.append(
+            {
+                "sa": f"{matrix.accounts[key]['namespace']}/{matrix.accounts[key]['name']} ({key})",
+                "role": matrix.identities[key].rsplit("/", 1)[1],
+                "allowed": [label for label, _e, got in rows if got == "allowed"],
+                "denied": [label for label, _e, got in rows if got == "denied"],
+            }
+        )
+        problems += [
+            f"{key}: {label}: expected {expected}, got {got}" for label, expected, got in rows if got != expected
+        ]
+    assert not problems, "\n".join(problems)
+
+
+def test_e_a_removed_grant_is_detected(platform, matrix):
+    """The matrix can fail: without s3:PutObject in mlflow's policy, mlflow's write is denied."""
+    iam = platform.boto("iam")
+    role = matrix.identities["mlflow"].rsplit("/", 1)[1]
+    (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    original = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    broken = copy.deepcopy(original)
+    for statement in broken["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        statement["Action"] = [a for a in actions if a != "s3:PutObject"] or ["s3:GetObject"]
+    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(broken))
+    try:
+        rows = {label: got for label, _e, got in run_matrix(platform, matrix, ["mlflow"])["mlflow"]}
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(original))
+    assert rows["s3:PutObject mlflow/* (SSE-KMS, bucket key)"] == "denied", rows
+    assert rows["s3:GetObject mlflow/*"] == "allowed", rows
+
+
+# ---------------------------------------------------------------------------------------- (f)
+def test_f_destroy_needs_the_confirmation(platform):
+    before = tfh.state_resources(platform.root)
+    run = platform.destroy()
+    assert run.rc != 0
+    assert "Refusing to destroy" in run.output and "infrastructure_destroy_confirm=mlops-dev" in run.output
+    assert "TASK [mlops.platform.infrastructure : Infrastructure | Terraform with" not in run.output
+    assert tfh.state_resources(platform.root) == before
+    wrong = platform.destroy("-e", "infrastructure_destroy_confirm=mlops-prod")
+    assert wrong.rc != 0 and "Refusing to destroy" in wrong.output
+
+
+def test_f_destroy_through_the_playbook(platform):
+    run = platform.destroy("-e", "infrastructure_destroy_confirm=mlops-dev")
+    FIGURES["destroy through playbooks/destroy.yml"] = f"{run.seconds:.1f} s"
+    assert run.rc == 0, run.output[-8000:]
+    assert "Destroy complete!" in run.output, run.output[-3000:]
+    assert tfh.state_resources(platform.root) == []
+    assert not (platform.build / HOST / "kubeconfig").exists()
+    assert not (platform.build / HOST / "infra.json").exists()

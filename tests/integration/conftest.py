@@ -51,11 +51,13 @@ class PlaybookRun:
         return sum(host["changed"] for host in self.recap.values())
 
 
-def run_site(inventory: Path, build_dir: Path, *extra: str, mode: str = "render") -> PlaybookRun:
+def run_site(
+    inventory: Path, build_dir: Path, *extra: str, mode: str = "render", playbook: str = "site.yml"
+) -> PlaybookRun:
     """Run site.yml the way the README says, offline, against the upstream chart mirror."""
     argv = [
         ansible_bin("ansible-playbook"),
-        "site.yml",
+        playbook,
         "-i",
         str(inventory),
         "-e",

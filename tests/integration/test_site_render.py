@@ -287,6 +287,25 @@ def test_e_broken_inventory_fails_in_preflight(
     assert list(build.rglob("*")) == []
 
 
+@pytest.mark.parametrize(
+    "playbook", ["playbooks/infrastructure.yml", "playbooks/platform.yml", "playbooks/destroy.yml"]
+)
+def test_e_every_playbook_checks_first(broken_inventory, tmp_path, upstream, playbook):
+    """Run alone (make terraform-apply-aws, say), each playbook fails in preflight before Terraform or helm."""
+    inventory = broken_inventory("aws-dev")
+    path = inventory / "group_vars" / "all" / "platform.yml"
+    data = yaml.safe_load(path.read_text())
+    data["platform_network"]["cidr"] = "10.0.0.0/33"
+    path.write_text(yaml.safe_dump(data))
+    run = run_site(
+        inventory, tmp_path, "-e", "infrastructure_destroy_confirm=mlops-dev", mode="apply", playbook=playbook
+    )
+    assert run.rc != 0
+    assert "Preflight found 1 problem(s)" in run.output and "platform_network.cidr" in run.output, run.output[-3000:]
+    assert "TASK [mlops.platform.infrastructure" not in run.output
+    assert "TASK [mlops.platform.release" not in run.output
+
+
 def test_versions_are_pinned_and_mirrored(upstream):
     versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())
     mutable = {"", "latest", "main", "master", "stable", "edge", "nightly", "dev", "head"}

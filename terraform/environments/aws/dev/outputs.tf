@@ -1,3 +1,4 @@
+# environments/aws/prod/outputs.tf is a link to this file: every environment exposes the same outputs.
 # Every output of the platform module, under the same name: the infrastructure
 # play reads them all as platform_infra.
 

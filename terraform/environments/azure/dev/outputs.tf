@@ -1,3 +1,4 @@
+# environments/azure/prod/outputs.tf is a link to this file: every environment exposes the same outputs.
 # Every module output, same names: Ansible reads them as platform_infra.
 
 output "cluster_name" {

@@ -952,3 +952,58 @@ spec: {scaleTargetRef: {kind: Deployment, name: model}}
         "keda ScaledObject/serving/bad: scaleTargetRef Deployment/modle is not in namespace 'serving'",
         "keda ScaledObject/batch/other-ns: scaleTargetRef Deployment/model is not in namespace 'batch'",
     ]
+
+
+def test_nodepools_must_reference_an_existing_nodeclass():
+    nodeclass = {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "gpu"}}
+    pool = {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": "gpu-workloads"},
+        "spec": {
+            "template": {
+                "spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "gpu"}}
+            }
+        },
+    }
+    assert wiring.nodepools_reference_nodeclasses([nodeclass, pool]) == []
+    problems = wiring.nodepools_reference_nodeclasses([pool])
+    assert problems and "NodePool gpu-workloads" in problems[0]
+
+
+def test_identities_must_be_bound_to_service_accounts_and_pods():
+    identity = {
+        "service_account_annotations": {"azure.workload.identity/client-id": "22222222-2222-2222-2222-222222222222"},
+        "pod_labels": {"azure.workload.identity/use": "true"},
+    }
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": "mlflow",
+            "namespace": "mlflow",
+            "annotations": dict(identity["service_account_annotations"]),
+        },
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "mlflow", "namespace": "mlflow"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"azure.workload.identity/use": "true"}},
+                "spec": {"serviceAccountName": "mlflow", "containers": [{"name": "m", "image": "x:1"}]},
+            }
+        },
+    }
+    bindings = {("mlflow", "mlflow"): identity}
+    assert wiring.identities_bound([account, deployment], bindings) == []
+    assert "not rendered" in wiring.identities_bound([deployment], bindings)[0]
+    unlabelled = copy.deepcopy(deployment)
+    unlabelled["spec"]["template"]["metadata"]["labels"] = {}
+    assert "without pod label" in wiring.identities_bound([account, unlabelled], bindings)[0]
+    wrong = copy.deepcopy(account)
+    wrong["metadata"]["annotations"] = {}
+    assert (
+        "annotation azure.workload.identity/client-id=None" in wiring.identities_bound([wrong, deployment], bindings)[0]
+    )

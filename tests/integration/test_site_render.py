@@ -185,7 +185,10 @@ def test_c_azure_facts(rendered):
 def test_c_wiring_and_hygiene(rendered, name):
     objects = all_objects(rendered[name].build_dir, host_of(name))
     problems = (
-        wiring.service_accounts_exist(objects)
+        wiring.monitors_select_something(objects, also_present=wiring.CLUSTER_PROVIDED_SERVICES)
+        + wiring.scaled_objects_target_exists(objects)
+        + wiring.nodepools_reference_nodeclasses(objects)
+        + wiring.service_accounts_exist(objects)
         + wiring.namespaces_exist(objects, also_known=("kube-system",))
         + wiring.images_pinned(objects)
     )
@@ -218,6 +221,37 @@ def test_every_object_is_rendered_once(rendered, name):
                 duplicates.append(f"{key} in {seen[key]} and {folder}")
             seen.setdefault(key, folder)
     assert not duplicates, "\n".join(duplicates)
+
+
+@pytest.mark.parametrize("name", INVENTORIES)
+def test_c_every_cloud_identity_is_bound(rendered, name):
+    """Each service account an enabled component needs a cloud identity for is rendered with it (and its pods)."""
+    from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
+
+    defaults = yaml.safe_load((REPO / "roles/platform/defaults/main/platform.yml").read_text())
+    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main/components.yml").read_text())
+    settings = {}
+    for path in sorted((REPO / "inventories" / name / "group_vars" / "all").glob("*.yml")):
+        settings.update(yaml.safe_load(path.read_text()) or {})
+    cloud, infra = settings["platform_cloud"], settings["platform_infra"]
+    accounts = defaults["platform_service_accounts"]
+    keys = sorted(
+        {
+            key
+            for component, entry in catalog["platform_component_catalog"].items()
+            if settings.get(f"{component}_enabled", True)
+            for key in (entry.get("identities") or {}).get(cloud, [])
+        }
+    )
+    assert keys, "no identity to check"
+    bindings = {
+        (accounts[key]["namespace"], accounts[key]["name"]): get_profile(cloud).workload_identity(
+            infra["identities"][key]
+        )
+        for key in keys
+    }
+    problems = wiring.identities_bound(all_objects(rendered[name].build_dir, host_of(name)), bindings)
+    assert not problems, "\n".join(problems)
 
 
 def snapshot(build: Path) -> dict:

@@ -476,6 +476,11 @@ def workload_calls(m: Matrix) -> dict:
             ("s3:ListAllMyBuckets", "denied", lambda: m.client("aws_load_balancer_controller", "s3").list_buckets()),
             ("iam:ListRoles", "denied", lambda: m.client("aws_load_balancer_controller", "iam").list_roles()),
         ],
+        # The EKS add-on's controller (AmazonEBSCSIDriverPolicy attached, platform key via EC2 inline).
+        "ebs_csi_driver": [
+            ("ec2:DescribeVolumes", "allowed", lambda: m.client("ebs_csi_driver", "ec2").describe_volumes()),
+            ("s3:ListAllMyBuckets", "denied", lambda: m.client("ebs_csi_driver", "s3").list_buckets()),
+        ],
         # Secrets Manager / SSM: moto authorizes against Resource '*', see MOTO_IAM_ENFORCEMENT.
         "external_secrets": [],
     }
@@ -510,7 +515,15 @@ def test_e_bucket_policy_is_tls_only(matrix):
 
 
 # mlflow first: kserve reads the model object mlflow writes.
-MATRIX_ORDER = ("mlflow", "argo_workflows", "kserve", "karpenter", "aws_load_balancer_controller", "external_secrets")
+MATRIX_ORDER = (
+    "mlflow",
+    "argo_workflows",
+    "kserve",
+    "karpenter",
+    "aws_load_balancer_controller",
+    "ebs_csi_driver",
+    "external_secrets",
+)
 
 
 def run_matrix(platform, m: Matrix, keys=MATRIX_ORDER) -> dict:

@@ -359,3 +359,51 @@ def images_pinned(objs: Iterable[dict]) -> list[str]:
             if problem:
                 problems.append(f"{ref_of(obj)}: {path}: {problem}")
     return problems
+
+
+def nodepools_reference_nodeclasses(objs: Iterable[dict]) -> list[str]:
+    """Every Karpenter NodePool's spec.template.spec.nodeClassRef names an EC2NodeClass in the set."""
+    objs = list(objs)
+    classes = {_meta(o).get("name") for o in objs if o.get("kind") == "EC2NodeClass"}
+    problems = []
+    for pool in (o for o in objs if o.get("kind") == "NodePool"):
+        ref = ((((pool.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef")) or {}
+        if ref.get("kind") != "EC2NodeClass" or ref.get("name") not in classes:
+            problems.append(
+                f"NodePool {_meta(pool).get('name')}: nodeClassRef {dict(ref)} names no EC2NodeClass in the set"
+            )
+    return problems
+
+
+def identities_bound(objs: Iterable[dict], bindings: Mapping[tuple[str, str], Mapping]) -> list[str]:
+    """Each (namespace, service account) in ``bindings`` exists and carries its identity.
+
+    ``bindings`` maps (namespace, name) to the cloud profile's workload_identity() result
+    (service_account_annotations, service_account_labels, pod_labels). Every pod template running
+    as that service account must carry the pod labels (Azure workload identity's `use` label).
+    """
+    objs = list(objs)
+    accounts = {(_ns(o), _meta(o).get("name")): o for o in objs if o.get("kind") == "ServiceAccount"}
+    problems = []
+    for (namespace, name), identity in sorted(bindings.items()):
+        account = accounts.get((namespace, name))
+        if account is None:
+            problems.append(f"ServiceAccount {namespace}/{name}: not rendered, but it needs a cloud identity")
+            continue
+        annotations = _meta(account).get("annotations") or {}
+        for key, value in (identity.get("service_account_annotations") or {}).items():
+            if annotations.get(key) != value:
+                problems.append(
+                    f"ServiceAccount {namespace}/{name}: annotation {key}={annotations.get(key)!r}, want {value!r}"
+                )
+        for obj, podspec, template_meta in pod_templates(objs):
+            if _ns(obj) != namespace or podspec.get("serviceAccountName") != name:
+                continue
+            labels = _labels(template_meta)
+            for key, value in (identity.get("pod_labels") or {}).items():
+                if labels.get(key) != value:
+                    problems.append(
+                        f"{obj.get('kind')} {namespace}/{_meta(obj).get('name')}: runs as {name} without pod label "
+                        f"{key}={value!r}"
+                    )
+    return problems

@@ -131,6 +131,7 @@ class AwsProfile(CloudProfile):
         "external_secrets",
         "karpenter",
         "aws_load_balancer_controller",
+        "ebs_csi_driver",
     )
 
     def _kubeconfig_exec_command(self, cluster_name: str, region: str) -> tuple:
@@ -373,6 +374,24 @@ class AwsProfile(CloudProfile):
                     "consolidateAfter": pool["consolidate_after"],
                 },
             },
+        }
+
+    # ------------------------------------------------------------------ storage: EBS gp3 through the EBS CSI driver
+    def default_storage_class(self) -> dict | None:
+        # EKS 1.30+ has no default StorageClass (gp2 lost its default annotation) and no EBS CSI driver:
+        # terraform/modules/eks installs the aws-ebs-csi-driver add-on (IRSA role ebs_csi_driver), and this
+        # class becomes the default. WaitForFirstConsumer: the volume is created in the zone of the node the
+        # pod is scheduled on (an EBS volume attaches only in its own AZ). encrypted without kmsKeyId: the
+        # account's EBS key. Ref https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/docs/parameters.md
+        return {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "ebs.csi.aws.com",
+            "parameters": {"type": "gp3", "encrypted": "true"},
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "allowVolumeExpansion": True,
         }
 
 

@@ -324,3 +324,9 @@ class AzureProfile(CloudProfile):
                 ],
             },
         }
+
+    # ------------------------------------------------------------------ storage
+    def default_storage_class(self) -> dict | None:
+        # AKS runs the Azure Disk CSI driver and ships the default class managed-csi (Standard SSD LRS,
+        # WaitForFirstConsumer, expandable): nothing to add. Ref https://learn.microsoft.com/azure/aks/azure-disk-csi
+        return None

@@ -428,6 +428,15 @@ class CloudProfile:
             return [f"{name}: missing; use {wanted}"]
         return _name_problems(name, value, _DNS_LABEL_RE, 63, wanted)
 
+    # ------------------------------------------------------------------ storage
+    def default_storage_class(self) -> dict | None:
+        """The StorageClass (a ``storage.k8s.io/v1`` object) the platform makes the cluster's default.
+
+        None when the cloud's clusters already come with a default class and its CSI driver: then the
+        platform adds none, and a PersistentVolumeClaim without ``storageClassName`` gets the cloud's own.
+        """
+        raise NotImplementedError
+
 
 def _choice_problems(name: str, value, allowed: tuple) -> list:
     if value in allowed and isinstance(value, str):

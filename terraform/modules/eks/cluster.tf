@@ -121,18 +121,36 @@ resource "aws_iam_openid_connect_provider" "cluster" {
 }
 
 # Add-ons EKS manages; versions default to the ones EKS publishes for the cluster version.
+# aws-ebs-csi-driver: EKS 1.30+ ships neither an EBS CSI driver nor a default StorageClass, so
+# without it every PersistentVolumeClaim stays Pending (the Ansible `storage` component adds
+# the default gp3 class). Its controller calls EC2 through the IRSA role ebs_csi_driver
+# (identity.tf), trusted for kube-system/ebs-csi-controller-sa, the account the add-on creates.
+locals {
+  eks_addons = ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
+  # Add-on -> key of var.service_accounts whose IRSA role the add-on's service account gets.
+  eks_addon_identities = { "aws-ebs-csi-driver" = "ebs_csi_driver" }
+}
+
 resource "aws_eks_addon" "this" {
-  for_each = var.enable_eks_addons ? toset(["vpc-cni", "coredns", "kube-proxy"]) : toset([])
+  for_each = var.enable_eks_addons ? toset(local.eks_addons) : toset([])
 
   cluster_name                = aws_eks_cluster.this.name
   addon_name                  = each.value
   addon_version               = lookup(var.eks_addon_versions, each.value, null)
+  service_account_role_arn    = try(aws_iam_role.irsa[local.eks_addon_identities[each.value]].arn, null)
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
   tags                        = local.tags
 
-  # CoreDNS needs nodes to become ACTIVE.
-  depends_on = [aws_eks_node_group.this]
+  lifecycle {
+    precondition {
+      condition     = !contains(keys(local.eks_addon_identities), each.value) || contains(keys(var.service_accounts), lookup(local.eks_addon_identities, each.value, ""))
+      error_message = "service_accounts: the ${each.value} add-on needs its IRSA role; keep the entry ${lookup(local.eks_addon_identities, each.value, "")} (e.g. {namespace = \"kube-system\", name = \"ebs-csi-controller-sa\"})."
+    }
+  }
+
+  # CoreDNS and the EBS CSI controller need nodes to become ACTIVE; the controller its role's policies.
+  depends_on = [aws_eks_node_group.this, aws_iam_role_policy.irsa, aws_iam_role_policy_attachment.irsa]
 }
 
 check "public_endpoint_open_to_the_internet" {

@@ -15,6 +15,13 @@ locals {
     external_secrets             = data.aws_iam_policy_document.external_secrets.json
     karpenter                    = data.aws_iam_policy_document.karpenter_controller.json
     aws_load_balancer_controller = data.aws_iam_policy_document.aws_load_balancer_controller.json
+    ebs_csi_driver               = data.aws_iam_policy_document.ebs_csi_driver.json
+  }
+
+  # AWS-managed policies attached to an IRSA role besides its inline policy (path/name under
+  # arn:<partition>:iam::aws:policy/).
+  irsa_managed_policies = {
+    ebs_csi_driver = "service-role/AmazonEBSCSIDriverPolicy"
   }
 }
 
@@ -55,6 +62,13 @@ resource "aws_iam_role_policy" "irsa" {
   name   = replace(each.key, "_", "-")
   role   = aws_iam_role.irsa[each.key].id
   policy = local.irsa_policies[each.key]
+}
+
+resource "aws_iam_role_policy_attachment" "irsa" {
+  for_each = { for key, policy in local.irsa_managed_policies : key => policy if contains(keys(var.service_accounts), key) }
+
+  role       = aws_iam_role.irsa[each.key].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/${each.value}"
 }
 
 # ------------------------------------------------ artifact bucket (SSE-KMS) ----
@@ -147,6 +161,40 @@ data "aws_iam_policy_document" "external_secrets" {
         "secretsmanager.${local.region}.${local.dns_suffix}",
         "ssm.${local.region}.${local.dns_suffix}",
       ]
+    }
+  }
+}
+
+# --------------------------------------------------------- EBS CSI driver ----
+# The EKS add-on aws-ebs-csi-driver (cluster.tf): AmazonEBSCSIDriverPolicy (attached above) for
+# the volumes and snapshots, plus the platform key for volumes encrypted with it (a StorageClass
+# with kmsKeyId = kms_key_arn), only through EC2: EBS creates a grant for the volume's lifetime.
+# Ref https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html (custom KMS key policy).
+
+data "aws_iam_policy_document" "ebs_csi_driver" {
+  statement {
+    sid       = "PlatformKeyGrantsForVolumes"
+    actions   = ["kms:CreateGrant"]
+    resources = [aws_kms_key.platform.arn]
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ec2.${local.region}.${local.dns_suffix}"]
+    }
+  }
+  statement {
+    sid       = "PlatformKeyForVolumesViaEc2"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    resources = [aws_kms_key.platform.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ec2.${local.region}.${local.dns_suffix}"]
     }
   }
 }

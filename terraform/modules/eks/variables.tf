@@ -133,19 +133,19 @@ variable "oidc_thumbprints" {
 }
 
 variable "enable_eks_addons" {
-  description = "Install the EKS managed add-ons (vpc-cni, coredns, kube-proxy). Turn off only where the EKS add-on API does not exist (the moto emulator in tests)."
+  description = "Install the EKS managed add-ons (vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver). Turn off only where the EKS add-on API does not exist (the moto emulator in tests)."
   type        = bool
   default     = true
 }
 
 variable "eks_addon_versions" {
-  description = "Version per EKS add-on (vpc-cni, coredns, kube-proxy); a missing or null entry takes the default version EKS publishes for kubernetes_version."
+  description = "Version per EKS add-on (vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver); a missing or null entry takes the default version EKS publishes for kubernetes_version."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k in keys(var.eks_addon_versions) : contains(["vpc-cni", "coredns", "kube-proxy"], k)])
-    error_message = "eks_addon_versions: keys must be vpc-cni, coredns or kube-proxy."
+    condition     = alltrue([for k in keys(var.eks_addon_versions) : contains(["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"], k)])
+    error_message = "eks_addon_versions: keys must be vpc-cni, coredns, kube-proxy or aws-ebs-csi-driver."
   }
 }
 
@@ -237,7 +237,9 @@ variable "service_accounts" {
     Kubernetes service accounts that get an IAM role through IRSA: key -> {namespace, name}.
     The key selects the role's permissions and is the key of the `identities` output
     (platform_infra.identities). Known keys: mlflow, argo_workflows, kserve, external_secrets,
-    karpenter, aws_load_balancer_controller. null: all of them with their default namespaces.
+    karpenter, aws_load_balancer_controller, ebs_csi_driver (the EKS add-on aws-ebs-csi-driver's
+    controller; required while enable_eks_addons is true). null: all of them with their default
+    namespaces.
   EOT
   type = map(object({
     namespace = string
@@ -251,11 +253,12 @@ variable "service_accounts" {
     external_secrets             = { namespace = "external-secrets", name = "external-secrets" }
     karpenter                    = { namespace = "karpenter", name = "karpenter" }
     aws_load_balancer_controller = { namespace = "ingress", name = "aws-load-balancer-controller" }
+    ebs_csi_driver               = { namespace = "kube-system", name = "ebs-csi-controller-sa" }
   }
 
   validation {
-    condition     = alltrue([for k in keys(var.service_accounts) : contains(["mlflow", "argo_workflows", "kserve", "external_secrets", "karpenter", "aws_load_balancer_controller"], k)])
-    error_message = "service_accounts: keys must be among mlflow, argo_workflows, kserve, external_secrets, karpenter, aws_load_balancer_controller (each has its own least-privilege policy); remove the others."
+    condition     = alltrue([for k in keys(var.service_accounts) : contains(["mlflow", "argo_workflows", "kserve", "external_secrets", "karpenter", "aws_load_balancer_controller", "ebs_csi_driver"], k)])
+    error_message = "service_accounts: keys must be among mlflow, argo_workflows, kserve, external_secrets, karpenter, aws_load_balancer_controller, ebs_csi_driver (each has its own least-privilege policy); remove the others."
   }
 
   validation {

@@ -96,7 +96,7 @@ variable "node_pools" {
 }
 
 variable "service_accounts" {
-  description = "Service accounts with an IRSA role: key -> {namespace, name}. null: the module's defaults (mlflow, argo_workflows, kserve, external_secrets, karpenter, aws_load_balancer_controller)."
+  description = "Service accounts with an IRSA role: key -> {namespace, name}. null: the module's defaults (mlflow, argo_workflows, kserve, external_secrets, karpenter, aws_load_balancer_controller, ebs_csi_driver)."
   type = map(object({
     namespace = string
     name      = string
@@ -123,7 +123,7 @@ variable "cluster_endpoint_public_access_cidrs" {
 }
 
 variable "enable_eks_addons" {
-  description = "Install the EKS managed add-ons (vpc-cni, coredns, kube-proxy). false only where the add-on API does not exist (the moto emulator)."
+  description = "Install the EKS managed add-ons (vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver). false only where the add-on API does not exist (the moto emulator)."
   type        = bool
   default     = true
 }

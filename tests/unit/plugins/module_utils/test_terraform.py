@@ -22,6 +22,8 @@ ACCOUNTS = {
     "external_secrets": {"namespace": "external-secrets", "name": "external-secrets"},
     "karpenter": {"namespace": "karpenter", "name": "karpenter"},
     "aws_load_balancer_controller": {"namespace": "ingress", "name": "aws-load-balancer-controller"},
+    # AWS only (the EBS CSI add-on): the AKS root does not take it.
+    "ebs_csi_driver": {"namespace": "kube-system", "name": "ebs-csi-controller-sa"},
 }
 POOLS = {"general": {"instance_types": ["t3.large"], "capacity_type": "on_demand", "min_size": 2, "max_size": 4}}
 

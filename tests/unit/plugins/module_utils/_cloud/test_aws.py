@@ -362,3 +362,25 @@ def test_autoscaler_objects_karpenter():
 def test_autoscaler_objects_ami_alias_pinned(alias):
     with pytest.raises(PlatformError, match=r"karpenter_ami_alias: .* is not a pinned EKS-optimized AMI alias"):
         AWS.autoscaler_objects({**KARPENTER_SETTINGS, "karpenter_ami_alias": alias})
+
+
+def test_default_storage_class_is_gp3_on_the_ebs_csi_driver():
+    assert AWS.default_storage_class() == {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {"type": "gp3", "encrypted": "true"},
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
+
+
+def test_default_storage_class_is_a_fresh_object():
+    AWS.default_storage_class()["metadata"]["name"] = "changed"
+    assert AWS.default_storage_class()["metadata"]["name"] == "gp3"
+
+
+def test_ebs_csi_driver_identity_reaches_the_terraform_root():
+    assert "ebs_csi_driver" in AWS.terraform_service_account_keys

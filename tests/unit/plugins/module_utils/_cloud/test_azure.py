@@ -309,3 +309,12 @@ def test_autoscaler_objects_keda():
 def test_autoscaler_objects_keda_reports_every_problem():
     with pytest.raises(PlatformError, match=r"invalid KEDA scalers: scaled_objects_namespace: missing.*prometheus_url"):
         AZURE.autoscaler_objects({"scalers": []})
+
+
+def test_default_storage_class_is_aks_own():
+    # AKS ships the Azure Disk CSI driver and its default class managed-csi.
+    assert AZURE.default_storage_class() is None
+
+
+def test_ebs_csi_driver_identity_is_not_passed_to_the_aks_root():
+    assert "ebs_csi_driver" not in AZURE.terraform_service_account_keys

@@ -273,6 +273,21 @@ def test_d_second_run_changes_nothing(rendered, name):
     print(f"{name}: first render {rendered[name].seconds:.1f}s, rerun {rerun.seconds:.1f}s")
 
 
+def test_d_tags_handle_one_component(rendered):
+    """`--tags mlflow` re-renders MLflow only; `--tags argocd` alone refuses to write partial GitOps Applications."""
+    build = rendered["aws-dev"].build_dir
+    before = snapshot(build)
+    one = run_site(REPO / "inventories" / "aws-dev", build, "--tags", "mlflow")
+    assert one.rc == 0 and one.changed() == 0, one.output[-3000:]
+    assert (
+        "mlflow" in one.output.split("releases ", 1)[-1] and "cert_manager" not in one.output.split("releases ", 1)[-1]
+    )
+    partial = run_site(REPO / "inventories" / "aws-dev", build, "--tags", "argocd")
+    assert partial.rc != 0
+    assert "the GitOps Applications need the releases of every enabled component" in partial.output
+    assert snapshot(build) == before
+
+
 @pytest.mark.parametrize("name", INVENTORIES)
 def test_d_check_mode_writes_nothing(tmp_path, upstream, name):
     build = tmp_path / "build"

@@ -17,12 +17,9 @@ description:
     C(encryptionOptions) are set, so the bucket's default encryption (SSE-KMS with the platform key) applies.
   - On V(azure) returns an C(azure) repository on C(https://<account>.blob.core.windows.net); O(account) is required
     and O(region) is ignored.
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   bucket:
     description: The S3 bucket or blob container, normally C(platform_infra.object_store_bucket).
     type: str

@@ -13,12 +13,8 @@ description:
     calls EC2, so it needs the cloud identity C(karpenter).
   - On V(azure) KEDA scales workloads from Prometheus metrics and the AKS cluster autoscaler adds their nodes
     (chart C(keda), which installs its own CRDs); the triggers read the in-cluster Prometheus, so no cloud identity.
-options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
+extends_documentation_fragment:
+  - mlops.platform.cloud
 """
 
 EXAMPLES = r"""

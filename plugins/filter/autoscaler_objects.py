@@ -17,12 +17,9 @@ description:
   - On V(azure), C(scalers) holds one KEDA C(ScaledObject) (Prometheus trigger) per entry of O(settings.scalers)
     that has a target in O(settings.scaler_targets); a scaler without a target is not rendered. C(node_pools) is
     empty (the AKS node pools and their cluster autoscaler come from Terraform).
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   settings:
     description:
       - The autoscaling role's variables without their C(autoscaling_) prefix, plus C(cluster_name)

@@ -14,12 +14,9 @@ description:
     C(AWS_CONTAINER_CREDENTIALS_FULL_URI), C(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI), C(AWS_ENDPOINT_URL).
   - V(azure) C(ARM_CLIENT_ID), C(ARM_SUBSCRIPTION_ID), C(ARM_USE_MSI), C(ARM_USE_OIDC), C(AZURE_CLIENT_ID).
   - The infrastructure role uses it to decide whether a render may run C(terraform plan).
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   environ:
     description:
       - The environment variables to look at, name -> value.

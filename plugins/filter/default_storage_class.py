@@ -15,12 +15,8 @@ description:
     installs as the EKS add-on; gp3, encrypted, C(WaitForFirstConsumer), expandable, reclaim C(Delete)), annotated
     as the default class (EKS 1.30 and later have none).
   - On V(azure) returns null; AKS ships the Azure Disk CSI driver and its default class C(managed-csi).
-options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
+extends_documentation_fragment:
+  - mlops.platform.cloud
 """
 
 EXAMPLES = r"""

@@ -13,12 +13,9 @@ description:
     certificate discovered from the Ingress TLS host, so O(tls_secret) requires O(host).
   - On V(azure) one ingress-nginx controller serves every Ingress; an internal load balancer is an annotation of
     the controller's Service (C(controller_service_annotations)), not of the Ingress. O(group) has no effect there.
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   scheme:
     description: Whether the load balancer is reachable from the internet or only from the network.
     type: str

@@ -13,12 +13,9 @@ description:
   - The user authenticates with exec auth, so the file holds no credential. On V(aws)
     C(aws eks get-token --cluster-name <name> --region <region>); on V(azure)
     C(kubelogin get-token --login azurecli --server-id 6dae42f8-4368-4678-94ff-3960e28e3630).
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   infra:
     description:
       - The cloud-layer facts, normally C(platform_infra) set from the Terraform outputs.

@@ -14,12 +14,9 @@ description:
   - On V(aws) returns the C(serving.kserve.io/s3-*) annotations (regional endpoint, region, HTTPS, no anonymous
     access); O(region) is required.
   - On V(azure) returns an empty dict; the storage initializer uses the pod's workload identity as is.
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   region:
     description: The bucket's region, normally C(platform_infra.region). Required on V(aws), ignored on V(azure).
     type: str

@@ -14,12 +14,9 @@ description:
   - On V(azure) returns C(wasbs://<container>@<account>.blob.core.windows.net[/<path>]) and checks the storage
     account and container naming rules; O(account) is required.
   - Leading, trailing and repeated slashes in O(path) are dropped.
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   bucket:
     description: The S3 bucket or blob container, normally C(platform_infra.object_store_bucket).
     type: str

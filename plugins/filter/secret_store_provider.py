@@ -14,12 +14,9 @@ description:
     authenticated with the IRSA role of O(service_account) (C(auth.jwt.serviceAccountRef)).
   - On V(azure) the store is the Key Vault whose URL is O(secret_store_ref), authenticated with Microsoft Entra
     Workload ID (C(authType=WorkloadIdentity)) of O(service_account); O(tenant_id) is added as C(tenantId) when set.
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   secret_store_ref:
     description:
       - The cloud secret store, normally C(platform_infra.secret_store_ref).

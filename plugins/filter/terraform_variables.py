@@ -16,12 +16,9 @@ description:
     C(network) keeps only C(cidr), and each service account gets the C(access) its workload needs.
   - C(service_accounts) keeps only the keys the cloud's root accepts (each has its own least-privilege policy).
   - O(extra) is added last and must not set a variable the role derives from a platform variable.
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   settings:
     description:
       - C(cluster_name), C(environment), C(region), C(kubernetes_version), C(network), C(node_pools) and

@@ -15,12 +15,9 @@ description:
   - On V(azure) (Microsoft Entra Workload ID) the service account is annotated with
     C(azure.workload.identity/client-id) and pods are labelled C(azure.workload.identity/use=true); the identity
     must be the managed identity's client ID (a GUID).
+extends_documentation_fragment:
+  - mlops.platform.cloud
 options:
-  _input:
-    description: The cloud, normally C(platform_cloud).
-    type: str
-    required: true
-    choices: [aws, azure]
   identity:
     description: The cloud identity, normally C(platform_infra.identities.<workload>).
     type: str

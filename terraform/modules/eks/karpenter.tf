@@ -104,6 +104,15 @@ resource "aws_cloudwatch_event_target" "karpenter" {
 
 locals {
   cluster_owned_tag = "kubernetes.io/cluster/${var.name}"
+  # What Karpenter creates when it launches a node: created and tagged under the same conditions.
+  karpenter_launched_resources = [
+    "${local.ec2_arn}:fleet/*",
+    "${local.ec2_arn}:instance/*",
+    "${local.ec2_arn}:volume/*",
+    "${local.ec2_arn}:network-interface/*",
+    "${local.ec2_arn}:launch-template/*",
+    "${local.ec2_arn}:spot-instances-request/*",
+  ]
 }
 
 data "aws_iam_policy_document" "karpenter_controller" {
@@ -136,16 +145,9 @@ data "aws_iam_policy_document" "karpenter_controller" {
   }
 
   statement {
-    sid     = "AllowScopedEC2InstanceActionsWithTags"
-    actions = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"]
-    resources = [
-      "${local.ec2_arn}:fleet/*",
-      "${local.ec2_arn}:instance/*",
-      "${local.ec2_arn}:volume/*",
-      "${local.ec2_arn}:network-interface/*",
-      "${local.ec2_arn}:launch-template/*",
-      "${local.ec2_arn}:spot-instances-request/*",
-    ]
+    sid       = "AllowScopedEC2InstanceActionsWithTags"
+    actions   = ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"]
+    resources = local.karpenter_launched_resources
     condition {
       test     = "StringEquals"
       variable = "aws:RequestTag/${local.cluster_owned_tag}"
@@ -164,16 +166,9 @@ data "aws_iam_policy_document" "karpenter_controller" {
   }
 
   statement {
-    sid     = "AllowScopedResourceCreationTagging"
-    actions = ["ec2:CreateTags"]
-    resources = [
-      "${local.ec2_arn}:fleet/*",
-      "${local.ec2_arn}:instance/*",
-      "${local.ec2_arn}:volume/*",
-      "${local.ec2_arn}:network-interface/*",
-      "${local.ec2_arn}:launch-template/*",
-      "${local.ec2_arn}:spot-instances-request/*",
-    ]
+    sid       = "AllowScopedResourceCreationTagging"
+    actions   = ["ec2:CreateTags"]
+    resources = local.karpenter_launched_resources
     condition {
       test     = "StringEquals"
       variable = "aws:RequestTag/${local.cluster_owned_tag}"

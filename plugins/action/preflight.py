@@ -3,19 +3,59 @@
 """Action plugin: validate the platform configuration on the controller (docs: the module of the same name).
 
 The configuration is controller-side data (inventory variables), so preflight runs in-process
-instead of shipping a module to the host.
+instead of shipping a module to the host. Here it also checks the argument specs of the play's roles
+(``roles``), which the playbooks import with ``rolespec_validate: false``: one pass, every problem in
+one message, instead of one task per role stopping at its first problem.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
+import yaml
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.mlops.platform.plugins.module_utils.preflight import run_preflight
-from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
+
+PREFIX = "mlops.platform."
+ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 
 
 class ActionModule(PlatformAction):
-    ARGUMENT_SPEC: ClassVar[dict] = {"config": {"type": "dict", "required": True}}
+    ARGUMENT_SPEC: ClassVar[dict] = {
+        "config": {"type": "dict", "required": True},
+        "roles": {"type": "list", "elements": "str", "default": []},
+    }
+
+    def _value(self, name: str, problems: list):
+        try:
+            return plain(self._templar.resolve_variable_expression(name))
+        except AnsibleError as err:
+            problems.append(f"{name}: cannot be evaluated: {err.message}")
+            return None
+
+    def role_problems(self, roles: list) -> list:
+        """Every argument-spec problem of the collection's roles in ``roles`` (disabled components skipped)."""
+        problems = []
+        for role in sorted({r[len(PREFIX) :] for r in roles if r.startswith(PREFIX)}):
+            spec_file = ROLES_DIR / role / "meta" / "argument_specs.yml"
+            if not spec_file.is_file():
+                continue
+            toggle = f"{role}_enabled"
+            if toggle in self._task_vars and not boolean(self._value(toggle, problems), strict=False):
+                continue
+            options = ((yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs") or {}).get("main", {})
+            options = options.get("options") or {}
+            values = {name: self._value(name, problems) for name in options if name in self._task_vars}
+            outcome = ArgumentSpecValidator(options).validate(values)
+            problems += [f"{PREFIX}{role}: {message}" for message in outcome.error_messages]
+        return problems
 
     def act(self, args):
-        return run_preflight(args["config"])
+        result = run_preflight(args["config"], more_problems=self.role_problems(args["roles"]))
+        result["ansible_facts"] = {"preflight__passed": True}
+        return result

@@ -1,9 +1,15 @@
 # Copyright: (c) 2026, mlops.platform maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action plugin: render platform releases on the controller (docs: the module of the same name).
+"""Action plugin: describe and render platform releases on the controller (docs: the module of the same name).
 
 Rendering reads the chart mirror and writes the build folder of the controller, with the
 controller's helm, so it runs here, in-process, instead of shipping a module to the host.
+
+Given ``components`` (the catalog), the action also describes the releases itself: for each component
+role of the play that is enabled and selected by ``--tags``, it evaluates ``<role>__release`` (the
+role's vars) and renders the template files it names from the role's templates/ folder. One task
+thus describes the whole platform, instead of one task and one deep copy of every variable per
+template lookup per component.
 """
 
 from __future__ import annotations
@@ -12,10 +18,33 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.template import trust_as_template
+
+from ansible_collections.mlops.platform.plugins.module_utils import reuse
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
-from ansible_collections.mlops.platform.plugins.module_utils.release import ARGUMENT_SPEC, render_releases
-from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction
+from ansible_collections.mlops.platform.plugins.module_utils.release import (
+    ARGUMENT_SPEC,
+    incomplete_problems,
+    remove_folders,
+    render_releases,
+    stale_folders,
+    tag_selected,
+)
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
+
+COLLECTION = "mlops.platform"
+ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
+# Keys of a description naming template files of the role, and the key each one fills.
+TEMPLATE_KEYS = {
+    "values_template": "values",
+    "manifests_pre_template": "manifests_pre",
+    "manifests_template": "manifests",
+}
 
 
 def run_command(argv: list) -> tuple:
@@ -34,5 +63,107 @@ def find_helm() -> str:
 class ActionModule(PlatformAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
+    # ------------------------------------------------------------------ describing
+    def _variable(self, name: str):
+        return self._templar.resolve_variable_expression(name)
+
+    def _render_template(self, role: str, name: str, local: dict, many: bool):
+        path = ROLES_DIR / role / "templates" / name
+        if not path.is_file():
+            raise PlatformError(f"{role}: template {name} not found in {path.parent}")
+        variables = dict(self._task_vars)
+        variables.update(local)
+        templar = self._templar.copy_with_new_env(available_variables=variables, searchpath=[str(path.parent)])
+        text = templar.template(trust_as_template(path.read_text(encoding="utf-8")), escape_backslashes=False)
+        try:
+            if many:
+                return [doc for doc in yaml.safe_load_all(text) if doc]
+            return yaml.safe_load(text) or {}
+        except yaml.YAMLError as err:
+            raise PlatformError(f"{role}: {name} does not render to YAML: {err}") from None
+
+    def _descriptions(self, role: str) -> list:
+        entries = self._variable(f"{role}__release")
+        entries = plain(entries if isinstance(entries, list) else [entries])
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise PlatformError(f"{role}__release: each release description must be a mapping, got {entry!r}")
+            entry["role"] = role
+        return entries
+
+    def describe(self, catalog: dict) -> tuple:
+        """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out).
+
+        Only the play's roles count: a playbook may list a few components.
+        """
+        play_roles = {name.rpartition(".")[2] for name in self._task_vars.get("ansible_play_role_names", [])}
+        run_tags = self._task_vars.get("ansible_run_tags")
+        skip_tags = self._task_vars.get("ansible_skip_tags")
+        described, selected, disabled, left_out = [], [], [], []
+        for role in catalog:
+            if role not in play_roles:
+                continue  # not a role of this play (a playbook of a few components)
+            if not boolean(self._variable(f"{role}_enabled"), strict=False):
+                disabled.append(role)
+            elif not tag_selected(role, run_tags, skip_tags):
+                left_out.append(role)
+            else:
+                selected.append(role)
+                described += self._descriptions(role)
+        for entry in sorted(described, key=lambda e: bool(e.get("requires_all_releases"))):
+            others = [
+                {k: v for k, v in e.items() if not k.endswith("_template")}
+                for e in described
+                if e["role"] != entry["role"]
+            ]
+            for key, target in TEMPLATE_KEYS.items():
+                name = entry.pop(key, None)
+                if name:
+                    many = target != "values"
+                    rendered = self._render_template(entry["role"], name, {"release__described": others}, many)
+                    entry[target] = rendered + list(entry.get(target) or []) if many else rendered
+        releases = sorted(described, key=lambda e: (int(e.get("wave") or 0), e["component"]))
+        for entry in releases:
+            entry.pop("role")
+        return releases, selected, disabled, left_out
+
+    # ------------------------------------------------------------------ the task
     def act(self, args):
-        return render_releases(args, self._task.check_mode, self._task.diff, run_command, find_helm)
+        catalog = args.pop("components")
+        stamp = args.pop("stamp")
+        describe_only = args.pop("describe_only")
+        if (catalog is None) == (args["releases"] is None):
+            raise PlatformError("release_render: give either releases or components (the catalog), not both")
+        selected = disabled = left_out = []
+        if catalog is not None:
+            releases, selected, disabled, left_out = self.describe(catalog)
+            problems = incomplete_problems(releases, left_out)
+            if problems and not describe_only:
+                raise PlatformError("; ".join(problems))
+            args["releases"] = self.validate_releases(releases)
+        validated = args["releases"]
+        result = {"changed": False, "releases": []}
+        if not describe_only:
+            dest = args["dest"]
+            result = render_releases(args, self._task.check_mode, self._task.diff, run_command, find_helm)
+            if catalog is not None:
+                # Folders of disabled components, and of selected ones that no longer release them.
+                stale = stale_folders(dest, catalog, set(selected) | set(disabled), {r["component"] for r in validated})
+                remove_folders(stale, self._task.check_mode)
+                result["removed"] = [os.path.basename(path) for path in stale]
+                result["changed"] = result["changed"] or bool(stale)
+            # A stamp records a complete render: not one that --tags narrowed. Files a later render
+            # changes (even a failed one) no longer match it, so it never needs removing.
+            if stamp and not left_out and not self._task.check_mode:
+                reuse.write_stamp(dest, stamp)
+        result["ansible_facts"] = {"release__pending": validated}
+        return result
+
+    @staticmethod
+    def validate_releases(releases: list) -> list:
+        """The descriptions, checked against the task's argument spec, with its defaults applied."""
+        spec = {"releases": ARGUMENT_SPEC["releases"]}
+        outcome = ArgumentSpecValidator(spec).validate({"releases": releases})
+        if outcome.error_messages:
+            raise PlatformError("release descriptions: " + "; ".join(outcome.error_messages))
+        return plain(outcome.validated_parameters["releases"])

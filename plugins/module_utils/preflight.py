@@ -13,6 +13,8 @@ import ipaddress
 import os
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile, supported_clouds
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import show
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
@@ -562,6 +564,42 @@ def _enabled_component(toggle: str, component: str, entry, cloud: str, identitie
     ]
 
 
+# ---------------------------------------------------------------------------- argocd
+# Names that are branches (or move like one) in practically every repository. Any other branch name
+# cannot be told from a tag here: the argocd role's README asks for tags or commits only.
+BRANCH_NAMES = ("head", "main", "master", "trunk", "develop", "development", "dev", "stable", "latest", "release")
+
+
+def _truthy(value) -> bool:
+    """A boolean variable as Ansible reads it (yes/no, on/off, 1/0, true/false; null is false)."""
+    try:
+        return boolean(value, strict=False)
+    except TypeError:
+        return False
+
+
+def _argocd(config: dict) -> list:
+    """Argo CD settings that would make a broken or drifting deployment (only when Argo CD is enabled)."""
+    if not _truthy(config.get("argocd_enabled")):
+        return []
+    problems = []
+    if _truthy(config.get("argocd_ingress_enabled")) and not config.get("argocd_host"):
+        problems.append(
+            "argocd_host: set the host name of the Argo CD ingress (argocd_ingress_enabled is true), "
+            "e.g. argocd.dev.example.com"
+        )
+    repo = config.get("argocd_gitops_repo_url") or ""
+    revision = str(config.get("argocd_gitops_revision") or "")
+    if repo and (
+        not revision or revision.lower() in BRANCH_NAMES or revision.startswith("refs/heads/") or "*" in revision
+    ):
+        problems.append(
+            f"argocd_gitops_revision: {show(revision)} is not a pinned revision; set a tag (e.g. platform-2026.01.0) "
+            f"or a full commit SHA of {repo}, not a branch ({', '.join(BRANCH_NAMES)}) or a range"
+        )
+    return problems
+
+
 # ---------------------------------------------------------------------------- entry points
 def preflight_problems(config, isdir=os.path.isdir) -> list:
     """Every problem in ``config`` (the platform variables plus ``toggles``), sorted, no duplicates.
@@ -586,6 +624,7 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
     problems += catalog_problems
     cloud = profile.name if profile is not None else None
     problems += _toggles(config.get("toggles"), catalog, cloud, config.get("platform_infra"))
+    problems += _argocd(config)
     return sorted(set(problems))
 
 
@@ -610,9 +649,12 @@ def summarize(config: dict) -> dict:
     }
 
 
-def run_preflight(config, isdir=os.path.isdir) -> dict:
-    """The module result for a valid ``config``; raises PlatformError listing every problem otherwise."""
-    problems = preflight_problems(config, isdir)
+def run_preflight(config, isdir=os.path.isdir, more_problems=()) -> dict:
+    """The module result for a valid ``config``; raises PlatformError listing every problem otherwise.
+
+    ``more_problems``: problems found elsewhere (the roles' argument specs, checked by the action).
+    """
+    problems = sorted(set(preflight_problems(config, isdir)) | set(more_problems))
     if problems:
         raise PlatformError(format_problems(problems), {"problems": problems})
     return {"changed": False, "problems": [], "summary": summarize(config)}

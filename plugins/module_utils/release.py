@@ -421,10 +421,14 @@ RELEASE_OPTIONS = dict(
     drop=dict(type="list", elements="dict", default=[]),
     create_namespace=dict(type="bool", default=True),
     wave=dict(type="raw"),
+    requires_all_releases=dict(type="bool", default=False),
 )
 
 ARGUMENT_SPEC = dict(
-    releases=dict(type="list", elements="dict", required=True, options=RELEASE_OPTIONS),
+    releases=dict(type="list", elements="dict", options=RELEASE_OPTIONS),
+    components=dict(type="dict"),
+    describe_only=dict(type="bool", default=False),
+    stamp=dict(type="str", no_log=False),
     charts=dict(type="dict", required=True),
     chart_mirror=dict(type="path"),
     pod_security=dict(type="dict", default={}),
@@ -497,3 +501,66 @@ def render_releases(params: dict, check_mode: bool, want_diff: bool, run, find_h
     if want_diff and result["changed"]:
         result["diff"] = [r.diff for r in results if r.changed]
     return result
+
+
+# ---------------------------------------------------------------------------- the play's components
+def tag_selected(tag: str, run_tags, skip_tags) -> bool:
+    """Whether ``--tags``/``--skip-tags`` select a component tagged ``tag`` (its role name).
+
+    Ansible's rules for a task tagged ``tag``: ``all`` and ``tagged`` select every tagged task;
+    ``--skip-tags`` wins over ``--tags``.
+    """
+    run_tags, skip_tags = set(run_tags or ["all"]), set(skip_tags or [])
+    if skip_tags & {tag, "tagged", "all"}:
+        return False
+    return bool(run_tags & {tag, "tagged", "all"})
+
+
+def owner_of(folder: str, roles) -> str | None:
+    """The role that renders into ``folder``: ``<role>`` or ``<role>_<part>`` (longest role name wins)."""
+    owners = [role for role in roles if folder == role or folder.startswith(role + "_")]
+    return max(owners, key=len) if owners else None
+
+
+def stale_folders(dest: str, roles, pruned_roles, current) -> list:
+    """Rendered folders under ``dest`` that no longer hold a release, sorted.
+
+    A folder is ours when it holds a render key file. It is stale when no current release renders into
+    it and its owning role is in ``pruned_roles`` (disabled components, and selected components whose
+    releases changed); folders of roles that ``--tags`` left out are left alone.
+    """
+    if not os.path.isdir(dest):
+        return []
+    stale = []
+    for folder in sorted(os.listdir(dest)):
+        path = os.path.join(dest, folder)
+        if folder in current or not os.path.isfile(os.path.join(path, KEY_FILE)):
+            continue
+        if owner_of(folder, roles) in pruned_roles:
+            stale.append(path)
+    return stale
+
+
+def remove_folders(paths: list, check_mode: bool) -> None:
+    """Remove the rendered folders ``paths`` (only the files we write, then the empty folder)."""
+    if check_mode:
+        return
+    for path in paths:
+        for name in (*MANAGED_FILES, KEY_FILE):
+            if os.path.exists(os.path.join(path, name)):
+                os.remove(os.path.join(path, name))
+        if not os.listdir(path):
+            os.rmdir(path)
+
+
+def incomplete_problems(releases: list, left_out: list) -> list:
+    """A release that needs every enabled component's release cannot be rendered without some of them."""
+    if not left_out:
+        return []
+    return [
+        f"{release['component']}: its objects are made from the releases of every enabled component, "
+        f"but {', '.join(left_out)} did not run (--tags?). Render without --tags, or add their tags: "
+        f"--tags {','.join([release['component'], *left_out])}"
+        for release in releases
+        if release.get("requires_all_releases")
+    ]

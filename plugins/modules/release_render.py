@@ -19,15 +19,24 @@ description:
   - Writes only when the content changes, so a second run reports no change; in check mode it reports what
     would change and writes nothing.
   - Refuses to write any C(Secret) that carries data; secrets reach the cluster through External Secrets.
-  - This is the render backend of the C(mlops.platform.release) role (C(platform_mode=render)); use that role.
+  - Given O(components) instead of O(releases), it describes the releases itself (on the controller, in the
+    action plugin), for every component role of the play (C(ansible_play_role_names)) whose
+    C(<role>_enabled) is true and whose role name C(--tags)/C(--skip-tags) select, it evaluates the role's
+    C(<role>__release) variable and renders the template files it names (C(values_template),
+    C(manifests_pre_template), C(manifests_template)) from the role's C(templates/) folder; those of
+    a release with C(requires_all_releases) see the other releases as C(release__described). Folders of
+    disabled components, and of selected ones that release no more, are removed.
+  - Sets the fact C(release__pending), the releases in wave order (what apply mode installs).
+  - This is the release backend of the C(mlops.platform.release) role; use that role.
 author:
   - mlops.platform maintainers (@mlops)
 options:
   releases:
-    description: The releases, as the component roles describe them.
+    description:
+      - The releases, as the component roles describe them (with values and manifests as data).
+      - Exactly one of O(releases) and O(components) is required.
     type: list
     elements: dict
-    required: true
     suboptions:
       component:
         description: Component name; the folder under O(dest) and the name used in messages.
@@ -74,6 +83,26 @@ options:
       wave:
         description: Release wave (ordering is the role's business; accepted and ignored here).
         type: raw
+      requires_all_releases:
+        description:
+          - The release's objects are made from every enabled component's release (Argo CD's Applications);
+            a render that C(--tags) leaves incomplete is refused.
+        type: bool
+        default: false
+  components:
+    description:
+      - The component catalog (C(platform_component_catalog)); describe the releases from the play's
+        component roles. Controller only (the action plugin).
+    type: dict
+  describe_only:
+    description: Describe the releases and set C(release__pending), without rendering (apply mode).
+    type: bool
+    default: false
+  stamp:
+    description:
+      - The input key from M(mlops.platform.render_reuse); recorded under O(dest) after a successful
+        render (not in check mode) so that an unchanged rerun can end at once.
+    type: str
   charts:
     description: The pinned charts by key, as in C(platform_versions.charts) (C({repo, name, version})).
     type: dict
@@ -158,6 +187,12 @@ releases:
       type: list
       elements: str
       sample: [Secret/mlflow-flask-server-secret-key]
+removed:
+  description: Folders removed because their component is disabled or releases no more (with O(components)).
+  returned: success, with O(components)
+  type: list
+  elements: str
+  sample: [autoscaling_scalers]
 """
 
 import os
@@ -175,6 +210,10 @@ def main():
     def find_helm():
         return module.get_bin_path("helm", required=True, opt_dirs=[os.path.dirname(sys.executable)])
 
+    if module.params["components"] is not None:
+        module.fail_json(
+            msg="components: describing releases templates role variables; only the action plugin does that"
+        )
     try:
         module.exit_json(
             **render_releases(module.params, module.check_mode, module._diff, module.run_command, find_helm)

@@ -12,11 +12,26 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 
+def plain(data):
+    """Ansible's tagged and lazy values as plain dicts, lists and scalars (for YAML, JSON and comparisons)."""
+    if isinstance(data, dict):
+        return {str(k): plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [plain(v) for v in data]
+    if isinstance(data, bool) or data is None:
+        return data
+    for kind in (int, float, str):
+        if isinstance(data, kind):
+            return kind(data)
+    return data
+
+
 class PlatformAction(ActionBase):
     """Validates the task's arguments against ARGUMENT_SPEC and runs ``act`` in-process on the controller.
 
     ``act(args)`` gets plain data (Ansible's tagged values converted to dicts, lists and strings) and
     returns the result dict; a PlatformError becomes a failed result carrying its message and details.
+    ``self._task_vars`` holds the task's variables (for actions that read the play's variables).
     """
 
     TRANSFERS_FILES = False
@@ -27,6 +42,7 @@ class PlatformAction(ActionBase):
         raise NotImplementedError
 
     def run(self, tmp=None, task_vars=None):
+        self._task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         try:

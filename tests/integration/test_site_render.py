@@ -284,7 +284,7 @@ def test_d_tags_handle_one_component(rendered):
     )
     partial = run_site(REPO / "inventories" / "aws-dev", build, "--tags", "argocd")
     assert partial.rc != 0
-    assert "the GitOps Applications need the releases of every enabled component" in partial.output
+    assert "argocd: its objects are made from the releases of every enabled component" in partial.output
     assert snapshot(build) == before
 
 

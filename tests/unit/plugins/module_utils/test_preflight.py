@@ -9,7 +9,9 @@ import yaml
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.preflight import (
+    BRANCH_NAMES,
     CONFIG_KEYS,
+    _argocd,
     format_problems,
     preflight_problems,
     run_preflight,
@@ -421,4 +423,157 @@ def test_existing_cluster_skips_the_terraform_name_rule():
     config = copy.deepcopy(AZURE)
     config.update(platform_cluster_name="platform", infrastructure_terraform=False)
     config["platform_infra"] = {**config["platform_infra"], "cluster_name": "platform"}
+    assert preflight_problems(config, isdir=never_a_dir) == []
+
+
+# ---------------------------------------------------------------------------- argocd
+REPO = "https://github.com/example/mlops-platform.git"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def argocd(**settings) -> dict:
+    return {"argocd_enabled": True, **settings}
+
+
+def revision_problems(problems: list) -> list:
+    return [p for p in problems if p.startswith("argocd_gitops_revision:")]
+
+
+# ---------------------------------------------------------------------------- disabled
+@pytest.mark.parametrize("enabled", [None, False, "false", "False", "FALSE", 0])
+def test_disabled_argocd_has_no_problems(enabled):
+    config = {
+        "argocd_enabled": enabled,
+        "argocd_ingress_enabled": True,
+        "argocd_gitops_repo_url": REPO,
+        "argocd_gitops_revision": "main",
+    }
+    assert _argocd(config) == []
+
+
+def test_argocd_not_in_the_config_has_no_problems():
+    assert _argocd({}) == []
+    assert _argocd({"argocd_ingress_enabled": True, "argocd_gitops_repo_url": REPO}) == []
+
+
+@pytest.mark.parametrize("enabled", [True, "true", "True"])
+def test_enabled_argocd_is_checked(enabled):
+    problems = _argocd({"argocd_enabled": enabled, "argocd_gitops_repo_url": REPO, "argocd_gitops_revision": "main"})
+    assert len(problems) == 1
+
+
+def test_enabled_argocd_with_nothing_else_set_is_fine():
+    assert _argocd(argocd()) == []
+
+
+# ---------------------------------------------------------------------------- ingress host
+@pytest.mark.parametrize("ingress", [True, "true", "True"])
+@pytest.mark.parametrize("host", [None, ""])
+def test_ingress_without_host(ingress, host):
+    config = argocd(argocd_ingress_enabled=ingress)
+    if host is not None:
+        config["argocd_host"] = host
+    problems = _argocd(config)
+    assert len(problems) == 1
+    assert problems[0].startswith("argocd_host:")
+
+
+@pytest.mark.parametrize("ingress", [True, "true"])
+def test_ingress_with_host(ingress):
+    assert _argocd(argocd(argocd_ingress_enabled=ingress, argocd_host="argocd.dev.example.com")) == []
+
+
+@pytest.mark.parametrize("ingress", [None, False, "false"])
+def test_no_ingress_needs_no_host(ingress):
+    assert _argocd(argocd(argocd_ingress_enabled=ingress)) == []
+
+
+# ---------------------------------------------------------------------------- gitops revision
+@pytest.mark.parametrize(
+    "revision",
+    [
+        *(None, "", "main", "MAIN", "Master", "master", "HEAD", "head", "trunk", "develop", "development", "dev"),
+        *("stable", "latest", "release", "refs/heads/x", "refs/heads/main", "v1.*", "*"),
+    ],
+)
+def test_unpinned_revision(revision):
+    problems = _argocd(argocd(argocd_gitops_repo_url=REPO, argocd_gitops_revision=revision))
+    assert len(problems) == 1
+    assert problems[0].startswith("argocd_gitops_revision:")
+    assert REPO in problems[0]
+
+
+def test_unpinned_revision_message_quotes_the_revision():
+    (problem,) = _argocd(argocd(argocd_gitops_repo_url=REPO, argocd_gitops_revision="main"))
+    assert problem.startswith("argocd_gitops_revision: 'main' is not a pinned revision")
+
+
+@pytest.mark.parametrize("branch", BRANCH_NAMES)
+def test_every_branch_name_is_refused(branch):
+    for spelling in (branch, branch.upper()):
+        problems = _argocd(argocd(argocd_gitops_repo_url=REPO, argocd_gitops_revision=spelling))
+        assert revision_problems(problems), spelling
+
+
+@pytest.mark.parametrize("revision", ["platform-2026.01.0", "v1.2.3", SHA, "mainline", "refs/tags/v1.0.0"])
+def test_pinned_revision(revision):
+    assert _argocd(argocd(argocd_gitops_repo_url=REPO, argocd_gitops_revision=revision)) == []
+
+
+@pytest.mark.parametrize("repo", [None, ""])
+@pytest.mark.parametrize("revision", [None, "", "main", "v1.*"])
+def test_no_repo_no_revision_problem(repo, revision):
+    assert _argocd(argocd(argocd_gitops_repo_url=repo, argocd_gitops_revision=revision)) == []
+
+
+def test_host_and_revision_problems_together():
+    problems = _argocd(argocd(argocd_ingress_enabled=True, argocd_gitops_repo_url=REPO, argocd_gitops_revision=""))
+    assert [p.split(":")[0] for p in problems] == ["argocd_host", "argocd_gitops_revision"]
+
+
+# ---------------------------------------------------------------------------- through preflight_problems
+@pytest.fixture
+def valid_config() -> dict:
+    config = inventory_config("aws-dev")
+    assert preflight_problems(config, isdir=never_a_dir) == []
+    return config
+
+
+def test_preflight_problems_reports_an_unpinned_revision(valid_config):
+    config = {
+        **valid_config,
+        "argocd_enabled": True,
+        "argocd_gitops_repo_url": REPO,
+        "argocd_gitops_revision": "main",
+    }
+    problems = preflight_problems(config, isdir=never_a_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith("argocd_gitops_revision: 'main'")
+    assert REPO in problems[0]
+    assert problems == sorted(problems)
+
+
+def test_preflight_problems_sorts_argocd_problems_among_the_others(valid_config):
+    config = {
+        **valid_config,
+        "platform_mode": "deploy",
+        "argocd_enabled": True,
+        "argocd_ingress_enabled": True,
+        "argocd_gitops_repo_url": REPO,
+        "argocd_gitops_revision": "main",
+    }
+    problems = preflight_problems(config, isdir=never_a_dir)
+    assert [p.split(":", maxsplit=1)[0] for p in problems] == ["argocd_gitops_revision", "argocd_host", "platform_mode"]
+    assert problems == sorted(problems)
+
+
+def test_preflight_problems_with_a_pinned_revision(valid_config):
+    config = {
+        **valid_config,
+        "argocd_enabled": "true",
+        "argocd_ingress_enabled": "true",
+        "argocd_host": "argocd.dev.example.com",
+        "argocd_gitops_repo_url": REPO,
+        "argocd_gitops_revision": "platform-2026.01.0",
+    }
     assert preflight_problems(config, isdir=never_a_dir) == []

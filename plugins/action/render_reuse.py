@@ -1,0 +1,107 @@
+# Copyright: (c) 2026, mlops.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin: is the last render of this host current? (docs: the module of the same name).
+
+The inputs of a render are controller-side files and the command line, so the check runs here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import ClassVar
+
+from ansible import context
+from ansible.errors import AnsibleError
+from ansible.release import __version__ as ansible_version
+
+from ansible_collections.mlops.platform.plugins.action.release_render import find_helm
+from ansible_collections.mlops.platform.plugins.module_utils import reuse
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction
+
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _playbook_variables(playbook_dir: str) -> list:
+    """The playbooks and the group/host variables next to them (the host_group_vars plugin reads these)."""
+    root = Path(playbook_dir)
+    files = sorted(str(p) for p in root.glob("*.y*ml")) if root.is_dir() else []
+    return [*files, str(root / "group_vars"), str(root / "host_vars")]
+
+
+class ActionModule(PlatformAction):
+    ARGUMENT_SPEC: ClassVar[dict] = {
+        "dest": {"type": "path", "required": True},
+        "chart_mirror": {"type": "path"},
+        "helm_binary": {"type": "path"},
+    }
+
+    def inputs(self, args: dict) -> dict:
+        variables = self._task_vars
+        sources = [s for s in variables.get("ansible_inventory_sources") or [] if isinstance(s, str)]
+        try:
+            helm = args["helm_binary"] or find_helm()
+        except PlatformError:
+            helm = "helm: not found"
+        env = {k: v for k, v in os.environ.items() if k.startswith("ANSIBLE_")}
+        return {
+            "variables": sources
+            + _playbook_variables(variables.get("playbook_dir", ""))
+            + [variables.get("ansible_config_file") or "no ansible.cfg"],
+            "code": [str(COLLECTION_ROOT / part) for part in ("roles", "plugins", "playbooks", "meta")],
+            "archives": [p for p in (args["chart_mirror"], helm) if p],
+            "extra_vars": list(context.CLIARGS.get("extra_vars") or []),
+            "facts": {
+                "host": variables.get("inventory_hostname"),
+                "dest": os.path.abspath(args["dest"]),
+                "play": [variables.get("ansible_play_name"), sorted(variables.get("ansible_play_role_names") or [])],
+                "tags": [
+                    sorted(variables.get("ansible_run_tags") or []),
+                    sorted(variables.get("ansible_skip_tags") or []),
+                ],
+                "check": bool(self._task.check_mode),
+                "diff": bool(self._task.diff),
+                "ansible": ansible_version,
+                "python": sys.version,
+                "chart_mirror": args["chart_mirror"],
+                "helm": helm,
+                "environment": env,
+            },
+        }
+
+    def terraform_reason(self) -> str:
+        """Why the infrastructure role of the play forbids reuse ('' when it does not).
+
+        Its decision (infrastructure__action) is apply or plan when this run reads platform_infra from
+        Terraform's state, which is not a file this check could compare. A configuration the decision
+        cannot be made from is preflight's to report (the next task): no reuse either.
+        """
+        if "infrastructure__action" not in self._task_vars:
+            return ""
+        try:
+            action = str(self._templar.resolve_variable_expression("infrastructure__action"))
+        except AnsibleError:
+            return "the configuration does not evaluate (preflight reports why)"
+        if action in ("apply", "plan"):
+            return "platform_infra comes from Terraform's state in this run"
+        return ""
+
+    def act(self, args):
+        key, reasons = reuse.input_key(self.inputs(args))
+        terraform = self.terraform_reason()
+        if terraform:
+            reasons.insert(0, terraform)
+        if reasons:
+            return {"changed": False, "current": False, "reusable": False, "key": key, "reason": "; ".join(reasons)}
+        current, why = reuse.is_current(args["dest"], key)
+        result = {"changed": False, "current": current, "reusable": True, "key": key, "reason": why}
+        if current:
+            result["msg"] = (
+                f"{self._task_vars.get('inventory_hostname')}: the render in {args['dest']} is current (same inputs, "
+                "files untouched since the last render); nothing to do. platform_render_reuse=false renders anyway."
+            )
+            # Shown without -v, like debug: the run ends here for this host.
+            result["_ansible_verbose_always"] = True
+        return result

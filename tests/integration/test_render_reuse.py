@@ -1,0 +1,205 @@
+"""The one-task render path, run for real: reuse of a current render, pruning, and the checks preflight now owns.
+
+(a) an unchanged rerun ends at once, and anything that changes an input or an output renders again;
+(b) a render that depends on a run-time lookup is never reused; a --tags render keeps the stamp;
+(c) a disabled component's folder goes away; (d) preflight checks every role's argument spec and the
+Argo CD settings in the same single message, before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .conftest import REPO, run_site
+
+STAMP = ".platform-render.json"
+REUSED = "is current (same inputs, files untouched since the last render); nothing to do"
+RELEASE_TASK = "TASK [mlops.platform.release : Release | Describe and render every release]"
+
+
+def snapshot(build: Path) -> dict:
+    return {
+        str(p.relative_to(build)): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(build.rglob("*"))
+        if p.is_file()
+    }
+
+
+def copy_inventory(tmp_path: Path, name: str = "aws-dev", **variables) -> Path:
+    """A copy of inventories/<name> with ``variables`` added to its group_vars/all."""
+    dest = tmp_path / name
+    for path in (REPO / "inventories" / name).rglob("*"):
+        target = dest / path.relative_to(REPO / "inventories" / name)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    if variables:
+        (dest / "group_vars" / "all" / "zz-test.yml").write_text(yaml.safe_dump(variables))
+    return dest
+
+
+def host_dir(build: Path) -> Path:
+    (only,) = [p for p in build.iterdir() if p.is_dir()]
+    return only
+
+
+def test_a_unchanged_rerun_ends_at_once_and_any_change_renders(tmp_path, upstream):
+    inventory = copy_inventory(tmp_path)
+    build = tmp_path / "build"
+    first = run_site(inventory, build)
+    assert first.rc == 0, first.output[-4000:]
+    host = host_dir(build)
+    assert (host / STAMP).is_file()
+
+    before = snapshot(build)
+    again = run_site(inventory, build)
+    assert again.rc == 0, again.output[-4000:]
+    assert REUSED in again.output and RELEASE_TASK not in again.output
+    assert again.recap[host.name] == {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
+    assert snapshot(build) == before
+
+    # A rendered file edited by hand: rendered again, and the edit is gone.
+    manifests = host / "mlflow" / "manifests.yaml"
+    original = manifests.read_text()
+    manifests.write_text(original + "# edited\n")
+    restored = run_site(inventory, build)
+    assert restored.rc == 0 and REUSED not in restored.output and restored.changed() == 1, restored.output[-4000:]
+    assert manifests.read_text() == original
+
+    # An inventory variable: rendered again, with the new value.
+    (inventory / "group_vars" / "all" / "zz-test.yml").write_text(yaml.safe_dump({"mlflow_replicas": 2}))
+    changed = run_site(inventory, build)
+    assert changed.rc == 0 and REUSED not in changed.output and changed.changed() == 1, changed.output[-4000:]
+    assert re.search(r"^replicaCount: 2$", (host / "mlflow" / "values.yaml").read_text(), re.MULTILINE)
+
+    # An extra var is an input too; platform_render_reuse=false always renders.
+    for extra in (("-e", "mlflow_replicas=3"), ("-e", "platform_render_reuse=false")):
+        run = run_site(inventory, build, *extra)
+        assert run.rc == 0 and REUSED not in run.output and RELEASE_TASK in run.output, run.output[-4000:]
+
+
+def test_b_run_time_lookups_are_never_reused(tmp_path, upstream):
+    inventory = copy_inventory(tmp_path, platform_tags_note="{{ lookup('ansible.builtin.env', 'HOME') }}")
+    build = tmp_path / "build"
+    for _run in range(2):
+        run = run_site(inventory, build, "-v")
+        assert run.rc == 0, run.output[-4000:]
+        assert REUSED not in run.output and RELEASE_TASK in run.output
+    assert "zz-test.yml looks something up at run time" in " ".join(run.output.split())
+    assert not (host_dir(build) / STAMP).exists()
+
+
+def test_b_a_tags_render_keeps_the_complete_render_stamp(tmp_path, upstream):
+    inventory = copy_inventory(tmp_path)
+    build = tmp_path / "build"
+    assert run_site(inventory, build).rc == 0
+    stamp = (host_dir(build) / STAMP).read_bytes()
+    tagged = run_site(inventory, build, "--tags", "mlflow")
+    assert tagged.rc == 0 and tagged.changed() == 0, tagged.output[-4000:]
+    assert (host_dir(build) / STAMP).read_bytes() == stamp
+    assert REUSED in run_site(inventory, build).output
+
+
+def test_c_a_disabled_component_folder_is_removed(tmp_path, upstream):
+    inventory = copy_inventory(tmp_path)
+    build = tmp_path / "build"
+    assert run_site(inventory, build).rc == 0
+    host = host_dir(build)
+    assert (host / "mlflow" / "chart.yaml").is_file()
+    disabled = run_site(inventory, build, "-e", "mlflow_enabled=false")
+    assert disabled.rc == 0 and disabled.changed() == 1, disabled.output[-4000:]
+    assert "(removed: mlflow)" in disabled.output
+    assert not (host / "mlflow").exists() and (host / "kserve" / "chart.yaml").is_file()
+    assert run_site(inventory, build, "-e", "mlflow_enabled=false").changed() == 0
+
+
+def test_d_preflight_checks_every_role_argument_spec_and_argocd(tmp_path, upstream):
+    inventory = copy_inventory(
+        tmp_path,
+        mlflow_replicas="many",
+        argo_workflows_server_auth_modes=["token"],
+        argocd_gitops_repo_url="https://git.example.com/platform.git",
+        argocd_gitops_revision="main",
+        argocd_host="",
+    )
+    build = tmp_path / "build"
+    run = run_site(inventory, build)
+    assert run.rc != 0
+    found = re.search(r"Preflight found (\d+) problem", run.output)
+    assert found and int(found.group(1)) == 4, run.output[-4000:]
+    for expected in (
+        "mlflow_replicas",
+        "argo_workflows_server_auth_modes",
+        "argocd_gitops_revision: 'main'",
+        "argocd_host:",
+    ):
+        assert expected in run.output, expected
+    assert "Traceback" not in run.output
+    assert not build.exists() or list(build.rglob("*")) == []
+
+
+def test_d_a_disabled_component_arguments_are_not_checked(tmp_path, upstream):
+    inventory = copy_inventory(tmp_path, mlflow_enabled=False, mlflow_replicas="many")
+    run = run_site(inventory, tmp_path / "build")
+    assert run.rc == 0, run.output[-4000:]
+
+
+def test_the_components_role_imports_the_catalog_in_order():
+    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main/components.yml").read_text())
+    tasks = yaml.safe_load((REPO / "roles/components/tasks/main.yml").read_text())
+    imported = [task["ansible.builtin.import_role"]["name"] for task in tasks]
+    assert imported == [f"mlops.platform.{name}" for name in catalog["platform_component_catalog"]]
+    assert all(task["ansible.builtin.import_role"]["rolespec_validate"] is False for task in tasks)
+
+
+def test_apply_mode_gets_the_descriptions_that_render_mode_wrote(rendered, tmp_path):
+    """Apply installs ``release__pending``: the release role's own task, in apply mode, describes the same
+    releases with the same values and manifests as the render wrote (no cluster needed to check that)."""
+    release_task = yaml.safe_load((REPO / "roles/release/tasks/main.yml").read_text())[0]
+    out = tmp_path / "pending.json"
+    playbook = tmp_path / "describe.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Describe as apply mode does",
+                    "hosts": "platform_clusters",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "ansible.builtin.import_role": {
+                                "name": f"mlops.platform.{role}",
+                                "rolespec_validate": False,
+                            },
+                        }
+                        for role in ("platform", "components")
+                    ]
+                    + [
+                        release_task,
+                        {"ansible.builtin.copy": {"content": "{{ release__pending | to_json }}", "dest": str(out)}},
+                    ],
+                }
+            ]
+        )
+    )
+    for name in ("aws-dev",):
+        build = rendered[name].build_dir
+        run = run_site(REPO / "inventories" / name, build, mode="apply", playbook=str(playbook))
+        assert run.rc == 0, run.output[-4000:]
+        pending = {release["component"]: release for release in yaml.safe_load(out.read_text())}
+        host = host_dir(build)
+        folders = {p.name for p in host.iterdir() if (p / ".render.sha256").is_file()}
+        assert set(pending) == folders
+        for component, release in pending.items():
+            values_file = host / component / "values.yaml"
+            if release["chart"]:
+                assert release["values"] == (yaml.safe_load(values_file.read_text()) or {}), component
+            ours = [doc for doc in yaml.safe_load_all((host / component / "manifests.yaml").read_text()) if doc]
+            namespace = [ours.pop(0)] if release["create_namespace"] else []
+            assert [obj["kind"] for obj in namespace] in ([], ["Namespace"]), component
+            assert ours == release["manifests_pre"] + release["manifests"], component

@@ -17,12 +17,14 @@ import yaml
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.template import trust_as_template
 
 from ansible_collections.mlops.platform.plugins.module_utils.preflight import run_preflight
 from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
 
 PREFIX = "mlops.platform."
 ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ActionModule(PlatformAction):
@@ -31,27 +33,38 @@ class ActionModule(PlatformAction):
         "roles": {"type": "list", "elements": "str", "default": []},
     }
 
-    def _value(self, name: str, problems: list):
+    def _values(self, names: list, problems: list) -> dict:
+        """The values of the variables ``names``. One expression for all of them, so the variables they
+        share are resolved once; when it fails, one by one, to name each variable that cannot be evaluated."""
         try:
-            return plain(self._templar.resolve_variable_expression(name))
-        except AnsibleError as err:
-            problems.append(f"{name}: cannot be evaluated: {err.message}")
-            return None
+            values = self._templar.evaluate_expression(trust_as_template("[" + ", ".join(names) + "]"))
+            return dict(zip(names, plain(values), strict=True))
+        except AnsibleError:
+            pass
+        values = {}
+        for name in names:
+            try:
+                values[name] = plain(self._templar.resolve_variable_expression(name))
+            except AnsibleError as err:
+                problems.append(f"{name}: cannot be evaluated: {err.message}")
+        return values
 
     def role_problems(self, roles: list) -> list:
         """Every argument-spec problem of the collection's roles in ``roles`` (disabled components skipped)."""
         problems = []
+        specs = {}
         for role in sorted({r[len(PREFIX) :] for r in roles if r.startswith(PREFIX)}):
             spec_file = ROLES_DIR / role / "meta" / "argument_specs.yml"
-            if not spec_file.is_file():
-                continue
-            toggle = f"{role}_enabled"
-            if toggle in self._task_vars and not boolean(self._value(toggle, problems), strict=False):
-                continue
-            options = ((yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs") or {}).get("main", {})
-            options = options.get("options") or {}
-            values = {name: self._value(name, problems) for name in options if name in self._task_vars}
-            outcome = ArgumentSpecValidator(options).validate(values)
+            if spec_file.is_file():
+                spec = yaml.load(spec_file.read_text(), Loader=YAML_LOADER) or {}
+                specs[role] = ((spec.get("argument_specs") or {}).get("main") or {}).get("options") or {}
+        toggles = [f"{role}_enabled" for role in specs if f"{role}_enabled" in self._task_vars]
+        enabled = self._values(toggles, problems)
+        specs = {role: o for role, o in specs.items() if boolean(enabled.get(f"{role}_enabled", True), strict=False)}
+        names = sorted({name for options in specs.values() for name in options if name in self._task_vars})
+        values = self._values(names, problems)
+        for role, options in specs.items():
+            outcome = ArgumentSpecValidator(options).validate({n: values[n] for n in options if n in values})
             problems += [f"{PREFIX}{role}: {message}" for message in outcome.error_messages]
         return problems
 

@@ -38,6 +38,8 @@ from ansible_collections.mlops.platform.plugins.module_utils.release import (
 from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
 
 COLLECTION = "mlops.platform"
+# libyaml when present (as for helm's output).
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 # Keys of a description naming template files of the role, and the key each one fills.
 TEMPLATE_KEYS = {
@@ -64,8 +66,12 @@ class ActionModule(PlatformAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     # ------------------------------------------------------------------ describing
-    def _variable(self, name: str):
-        return self._templar.resolve_variable_expression(name)
+    def _evaluate(self, names: list) -> list:
+        """The values of the variables ``names`` in ONE expression: the variables they share (platform_infra,
+        the cloud profile's filters...) are resolved once, not once per name."""
+        if not names:
+            return []
+        return plain(self._templar.evaluate_expression(trust_as_template("[" + ", ".join(names) + "]")))
 
     def _render_template(self, role: str, name: str, local: dict, many: bool):
         path = ROLES_DIR / role / "templates" / name
@@ -74,42 +80,35 @@ class ActionModule(PlatformAction):
         variables = dict(self._task_vars)
         variables.update(local)
         templar = self._templar.copy_with_new_env(available_variables=variables, searchpath=[str(path.parent)])
-        text = templar.template(trust_as_template(path.read_text(encoding="utf-8")), escape_backslashes=False)
+        text = str(templar.template(trust_as_template(path.read_text(encoding="utf-8")), escape_backslashes=False))
         try:
             if many:
-                return [doc for doc in yaml.safe_load_all(text) if doc]
-            return yaml.safe_load(text) or {}
+                return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]
+            return yaml.load(text, Loader=YAML_LOADER) or {}
         except yaml.YAMLError as err:
             raise PlatformError(f"{role}: {name} does not render to YAML: {err}") from None
 
-    def _descriptions(self, role: str) -> list:
-        entries = self._variable(f"{role}__release")
-        entries = plain(entries if isinstance(entries, list) else [entries])
-        for entry in entries:
-            if not isinstance(entry, dict):
-                raise PlatformError(f"{role}__release: each release description must be a mapping, got {entry!r}")
-            entry["role"] = role
-        return entries
-
     def describe(self, catalog: dict) -> tuple:
-        """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out).
-
-        Only the play's roles count: a playbook may list a few components.
-        """
+        """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out)."""
         play_roles = {name.rpartition(".")[2] for name in self._task_vars.get("ansible_play_role_names", [])}
         run_tags = self._task_vars.get("ansible_run_tags")
         skip_tags = self._task_vars.get("ansible_skip_tags")
-        described, selected, disabled, left_out = [], [], [], []
-        for role in catalog:
-            if role not in play_roles:
-                continue  # not a role of this play (a playbook of a few components)
-            if not boolean(self._variable(f"{role}_enabled"), strict=False):
+        # Only the play's roles count (a playbook may list a few components).
+        roles = [role for role in catalog if role in play_roles]
+        selected, disabled, left_out = [], [], []
+        for role, enabled in zip(roles, self._evaluate([f"{role}_enabled" for role in roles]), strict=True):
+            if not boolean(enabled, strict=False):
                 disabled.append(role)
             elif not tag_selected(role, run_tags, skip_tags):
                 left_out.append(role)
             else:
                 selected.append(role)
-                described += self._descriptions(role)
+        described = []
+        for role, entries in zip(selected, self._evaluate([f"{role}__release" for role in selected]), strict=True):
+            for entry in entries if isinstance(entries, list) else [entries]:
+                if not isinstance(entry, dict):
+                    raise PlatformError(f"{role}__release: each release description must be a mapping, got {entry!r}")
+                described.append({**entry, "role": role})
         for entry in sorted(described, key=lambda e: bool(e.get("requires_all_releases"))):
             others = [
                 {k: v for k, v in e.items() if not k.endswith("_template")}

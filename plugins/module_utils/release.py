@@ -52,7 +52,9 @@ KEY_FILE = ".render.sha256"
 # Bump when the rendered layout or content rules change, so existing keys stop matching.
 RENDER_FORMAT = 3
 
-_DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
+# Patterns start with a newline (the text gets one in front): a literal prefix lets the regex engine
+# skip ahead instead of trying every position of megabytes of CRDs.
+_DOC_SPLIT = re.compile(r"\n---[ \t]*(?=\n|\Z)")
 _HEADER = "# Rendered by mlops.platform (platform_mode=render). Do not edit: re-run the playbook.\n"
 
 
@@ -139,8 +141,8 @@ def helm_template_argv(helm: str, spec: ReleaseSpec, values_file: str) -> list:
     return argv
 
 
-_TOP_KIND = re.compile(r"^kind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*$", re.MULTILINE)
-_TOP_NAME = re.compile(r"^metadata:[ \t]*\n(?:[ \t]*#.*\n|  .*\n)*?  name:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+_TOP_KIND = re.compile(r"\nkind:[ \t]*[\"']?([A-Za-z0-9]+)[\"']?[ \t]*(?=\n|\Z)")
+_TOP_NAME = re.compile(r"\nmetadata:[ \t]*\n(?:[ \t]*#.*\n|  .*\n)*?  name:[ \t]*[\"']?([^\"'\s#]+)")
 # Documents of these kinds are always parsed: their content is checked (Secret data, List items).
 _PARSED_KINDS = frozenset({"Secret", "List"})
 
@@ -154,9 +156,9 @@ def split_documents(text: str, parse_kinds=frozenset()) -> list:
     """
     docs = []
     wanted = _PARSED_KINDS | frozenset(parse_kinds)
-    for raw in _DOC_SPLIT.split(text):
-        kinds = _TOP_KIND.findall(raw)
-        name = _TOP_NAME.search(raw)
+    for raw in _DOC_SPLIT.split("\n" + text):
+        kinds = _TOP_KIND.findall("\n" + raw)
+        name = _TOP_NAME.search("\n" + raw)
         if len(kinds) == 1 and kinds[0] not in wanted and name:
             docs.append((raw.strip("\n"), {"kind": kinds[0], "metadata": {"name": name.group(1)}}))
             continue

@@ -10,7 +10,7 @@ Prints, for aws-dev and azure-dev together:
 
 Not a test: it asserts nothing and only prints. Run it with `make bench` (offline, against the chart
 mirror in $PLATFORM_UPSTREAM/charts, default ../shared/upstream/charts). Each figure is the best of
---repeat runs (default 3) to keep noise from other processes out.
+--repeat runs (default 5) to keep noise from other processes out.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def best(fn, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     if not (upstream() / "charts").is_dir():
         sys.exit(f"chart mirror not found at {upstream() / 'charts'} (set PLATFORM_UPSTREAM)")

@@ -14,12 +14,15 @@ from typing import ClassVar
 
 from ansible import context
 from ansible.errors import AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.release import __version__ as ansible_version
+from ansible.template import trust_as_template
 
 from ansible_collections.mlops.platform.plugins.action.release_render import find_helm
 from ansible_collections.mlops.platform.plugins.module_utils import reuse
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
-from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction
+from ansible_collections.mlops.platform.plugins.module_utils.terraform import credentials_in_env
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,20 +75,29 @@ class ActionModule(PlatformAction):
         }
 
     def terraform_reason(self) -> str:
-        """Why the infrastructure role of the play forbids reuse ('' when it does not).
+        """Why the play's infrastructure role may read platform_infra from Terraform's state in this run
+        ('' when it cannot), which is not a file this check could compare.
 
-        Its decision (infrastructure__action) is apply or plan when this run reads platform_infra from
-        Terraform's state, which is not a file this check could compare. A configuration the decision
-        cannot be made from is preflight's to report (the next task): no reuse either.
+        A render plans only with infrastructure_terraform true and infrastructure_plan_in_render always,
+        or auto with the cloud's credentials in the environment (roles/infrastructure/vars/main.yml). This
+        checks that much, cheaply and on the safe side (auto with credentials never reuses, even when the
+        state location is unknown and the role will skip the plan). A configuration that does not evaluate
+        is preflight's to report (the next task): no reuse either.
         """
-        if "infrastructure__action" not in self._task_vars:
+        if "mlops.platform.infrastructure" not in (self._task_vars.get("ansible_play_role_names") or []):
             return ""
+        names = "[infrastructure_terraform, infrastructure_plan_in_render, platform_cloud]"
         try:
-            action = str(self._templar.resolve_variable_expression("infrastructure__action"))
-        except AnsibleError:
+            terraform, plan, cloud = plain(self._templar.evaluate_expression(trust_as_template(names)))
+            credentials = credentials_in_env(cloud, dict(os.environ))
+        except (AnsibleError, PlatformError, TypeError, ValueError):
             return "the configuration does not evaluate (preflight reports why)"
-        if action in ("apply", "plan"):
-            return "platform_infra comes from Terraform's state in this run"
+        if not boolean(terraform, strict=False) or plan == "never":
+            return ""
+        if plan == "always":
+            return "infrastructure_plan_in_render is always: Terraform's state is read in this run"
+        if credentials:
+            return f"{', '.join(credentials)} set: Terraform's state may be read in this run"
         return ""
 
     def act(self, args):

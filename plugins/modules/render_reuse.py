@@ -19,8 +19,9 @@ description:
     last successful render of O(dest) (option C(stamp)) and no file under O(dest) changed since.
   - A render is never reused when a variable file or an extra var looks something up at run time
     (C(lookup), C(query), C(now), C(pipe), C(ansible_env)), or when the play's C(mlops.platform.infrastructure)
-    role reads C(platform_infra) from Terraform's state in this run (its C(infrastructure__action) is C(plan)
-    or C(apply)); RV(reason) says why.
+    role may read C(platform_infra) from Terraform's state in this run (C(infrastructure_terraform) true and
+    C(infrastructure_plan_in_render) C(always), or C(auto) with the cloud's credentials in the environment);
+    RV(reason) says why.
   - The C(mlops.platform.platform) role runs it first in render mode and ends the play for a host whose
     render is current (C(platform_render_reuse)).
   - Reads files only; never changes anything.

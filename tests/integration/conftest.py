@@ -52,7 +52,12 @@ class PlaybookRun:
 
 
 def run_site(
-    inventory: Path, build_dir: Path, *extra: str, mode: str = "render", playbook: str = "site.yml"
+    inventory: Path,
+    build_dir: Path,
+    *extra: str,
+    mode: str = "render",
+    playbook: str = "site.yml",
+    environment: dict | None = None,
 ) -> PlaybookRun:
     """Run site.yml the way the README says, offline, against the upstream chart mirror."""
     argv = [
@@ -76,6 +81,7 @@ def run_site(
         ANSIBLE_FORCE_COLOR="0",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
+    env.update(environment or {})
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
     return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build_dir)

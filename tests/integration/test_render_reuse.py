@@ -94,6 +94,20 @@ def test_b_run_time_lookups_are_never_reused(tmp_path, upstream):
     assert not (host_dir(build) / STAMP).exists()
 
 
+def test_b_cloud_credentials_in_the_environment_are_never_reused(tmp_path, upstream):
+    """With credentials, Terraform may read platform_infra from its state in the run: always render."""
+    inventory = copy_inventory(tmp_path)
+    build = tmp_path / "build"
+    assert run_site(inventory, build).rc == 0
+    fake = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLENOTREAL00", "AWS_SECRET_ACCESS_KEY": "not-a-secret"}
+    run = run_site(inventory, build, "-v", environment=fake)
+    assert run.rc == 0, run.output[-4000:]
+    assert REUSED not in run.output and RELEASE_TASK in run.output
+    assert "AWS_ACCESS_KEY_ID set: Terraform's state may be read" in " ".join(run.output.replace("''", "'").split())
+    assert "not-a-secret" not in run.output
+    assert REUSED in run_site(inventory, build).output
+
+
 def test_b_a_tags_render_keeps_the_complete_render_stamp(tmp_path, upstream):
     inventory = copy_inventory(tmp_path)
     build = tmp_path / "build"

@@ -1,6 +1,7 @@
 """Render benchmark: site.yml (render mode) against its floor, bare `helm template` in a plain loop.
 
-Prints, for aws-dev and azure-dev together:
+Prints, for aws-dev and azure-dev together (render, rerun and floor measured round-robin, so that a
+ratio compares figures taken at the same time):
   * render time of the full platform, floor time (the same charts and values through `helm template`,
     one after the other, output discarded) and their ratio (target <= 1.5, goal 1.2);
   * the no-op rerun time and its ratio to the first run (target <= 0.3): the rerun ends after one
@@ -145,17 +146,23 @@ def main() -> None:
         def rerun() -> float:
             return sum(render(REPO / "inventories" / name, work / "first" / name) for name in INVENTORIES)
 
-        first = best(first_render, args.repeat)
-        noop = best(rerun, args.repeat)
-        noop_full = best(
-            lambda: sum(
+        def rerun_full() -> float:
+            return sum(
                 render(REPO / "inventories" / name, work / "first" / name, "-e", "platform_render_reuse=false")
                 for name in INVENTORIES
-            ),
-            args.repeat,
-        )
+            )
+
+        # Round-robin, so that the figures a ratio compares are measured at the same time (a shared
+        # machine drifts over minutes); each figure is the best of its rounds.
+        first_render()
         commands = [argv for name in INVENTORIES for argv in floor_commands(work / "first" / name)]
-        floor_time = best(lambda: floor(commands), args.repeat)
+        rounds = {"first": [], "noop": [], "noop_full": [], "floor": []}
+        for _round in range(args.repeat):
+            rounds["floor"].append(floor(commands))
+            rounds["first"].append(first_render())
+            rounds["noop"].append(rerun())
+            rounds["noop_full"].append(rerun_full())
+        first, noop, noop_full, floor_time = (min(rounds[k]) for k in ("first", "noop", "noop_full", "floor"))
 
         # The same two clusters as one inventory of two hosts: one ansible-playbook run, hosts in parallel.
         together_inventory = inventory_of(2, work)
@@ -164,8 +171,9 @@ def main() -> None:
             shutil.rmtree(work / "together", ignore_errors=True)
             return render(together_inventory, work / "together")
 
-        together_time = best(together, args.repeat)
-        together_noop = best(lambda: render(together_inventory, work / "together"), args.repeat)
+        together_rounds = [(together(), render(together_inventory, work / "together")) for _round in range(args.repeat)]
+        together_time = min(first for first, _noop in together_rounds)
+        together_noop = min(noop for _first, noop in together_rounds)
 
         per_cluster = {}
         for clusters in (1, 4, 8):

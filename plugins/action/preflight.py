@@ -10,21 +10,21 @@ one message, instead of one task per role stopping at its first problem.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 import yaml
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.template import trust_as_template
 
 from ansible_collections.mlops.platform.plugins.module_utils.preflight import run_preflight
-from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
-
-PREFIX = "mlops.platform."
-ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from ansible_collections.mlops.platform.plugins.module_utils.release import YAML_LOADER
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import (
+    COLLECTION_PREFIX,
+    ROLES_DIR,
+    PlatformAction,
+    plain,
+)
 
 
 class ActionModule(PlatformAction):
@@ -37,8 +37,7 @@ class ActionModule(PlatformAction):
         """The values of the variables ``names``. One expression for all of them, so the variables they
         share are resolved once; when it fails, one by one, to name each variable that cannot be evaluated."""
         try:
-            values = self._templar.evaluate_expression(trust_as_template("[" + ", ".join(names) + "]"))
-            return dict(zip(names, plain(values), strict=True))
+            return dict(zip(names, self.evaluate_variables(names), strict=True))
         except AnsibleError:
             pass
         values = {}
@@ -53,7 +52,7 @@ class ActionModule(PlatformAction):
         """Every argument-spec problem of the collection's roles in ``roles`` (disabled components skipped)."""
         problems = []
         specs = {}
-        for role in sorted({r[len(PREFIX) :] for r in roles if r.startswith(PREFIX)}):
+        for role in sorted({r[len(COLLECTION_PREFIX) :] for r in roles if r.startswith(COLLECTION_PREFIX)}):
             spec_file = ROLES_DIR / role / "meta" / "argument_specs.yml"
             if spec_file.is_file():
                 spec = yaml.load(spec_file.read_text(), Loader=YAML_LOADER) or {}
@@ -65,7 +64,7 @@ class ActionModule(PlatformAction):
         values = self._values(names, problems)
         for role, options in specs.items():
             outcome = ArgumentSpecValidator(options).validate({n: values[n] for n in options if n in values})
-            problems += [f"{PREFIX}{role}: {message}" for message in outcome.error_messages]
+            problems += [f"{COLLECTION_PREFIX}{role}: {message}" for message in outcome.error_messages]
         return problems
 
     def act(self, args):

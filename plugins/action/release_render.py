@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -29,18 +28,15 @@ from ansible_collections.mlops.platform.plugins.module_utils import reuse
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.release import (
     ARGUMENT_SPEC,
+    YAML_LOADER,
     incomplete_problems,
     remove_folders,
     render_releases,
     stale_folders,
     tag_selected,
 )
-from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import ROLES_DIR, PlatformAction, plain
 
-COLLECTION = "mlops.platform"
-# libyaml when present (as for helm's output).
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 # Keys of a description naming template files of the role, and the key each one fills.
 TEMPLATE_KEYS = {
     "values_template": "values",
@@ -66,13 +62,6 @@ class ActionModule(PlatformAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
 
     # ------------------------------------------------------------------ describing
-    def _evaluate(self, names: list) -> list:
-        """The values of the variables ``names`` in ONE expression: the variables they share (platform_infra,
-        the cloud profile's filters...) are resolved once, not once per name."""
-        if not names:
-            return []
-        return plain(self._templar.evaluate_expression(trust_as_template("[" + ", ".join(names) + "]")))
-
     def _render_template(self, role: str, name: str, local: dict, many: bool):
         path = ROLES_DIR / role / "templates" / name
         if not path.is_file():
@@ -90,13 +79,13 @@ class ActionModule(PlatformAction):
 
     def describe(self, catalog: dict) -> tuple:
         """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out)."""
-        play_roles = {name.rpartition(".")[2] for name in self._task_vars.get("ansible_play_role_names", [])}
+        play_roles = set(self.play_roles())
         run_tags = self._task_vars.get("ansible_run_tags")
         skip_tags = self._task_vars.get("ansible_skip_tags")
         # Only the play's roles count (a playbook may list a few components).
         roles = [role for role in catalog if role in play_roles]
         selected, disabled, left_out = [], [], []
-        for role, enabled in zip(roles, self._evaluate([f"{role}_enabled" for role in roles]), strict=True):
+        for role, enabled in zip(roles, self.evaluate_variables([f"{role}_enabled" for role in roles]), strict=True):
             if not boolean(enabled, strict=False):
                 disabled.append(role)
             elif not tag_selected(role, run_tags, skip_tags):
@@ -104,22 +93,27 @@ class ActionModule(PlatformAction):
             else:
                 selected.append(role)
         described = []
-        for role, entries in zip(selected, self._evaluate([f"{role}__release" for role in selected]), strict=True):
+        for role, entries in zip(
+            selected, self.evaluate_variables([f"{role}__release" for role in selected]), strict=True
+        ):
             for entry in entries if isinstance(entries, list) else [entries]:
                 if not isinstance(entry, dict):
                     raise PlatformError(f"{role}__release: each release description must be a mapping, got {entry!r}")
                 described.append({**entry, "role": role})
+        # Releases that need every other release last, when the others are complete.
         for entry in sorted(described, key=lambda e: bool(e.get("requires_all_releases"))):
-            others = [
-                {k: v for k, v in e.items() if not k.endswith("_template")}
-                for e in described
-                if e["role"] != entry["role"]
-            ]
+            local = {}
+            if entry.get("requires_all_releases"):
+                local["release__described"] = [
+                    {k: v for k, v in e.items() if not k.endswith("_template")}
+                    for e in described
+                    if e["role"] != entry["role"]
+                ]
             for key, target in TEMPLATE_KEYS.items():
                 name = entry.pop(key, None)
                 if name:
                     many = target != "values"
-                    rendered = self._render_template(entry["role"], name, {"release__described": others}, many)
+                    rendered = self._render_template(entry["role"], name, local, many)
                     entry[target] = rendered + list(entry.get(target) or []) if many else rendered
         releases = sorted(described, key=lambda e: (int(e.get("wave") or 0), e["component"]))
         for entry in releases:

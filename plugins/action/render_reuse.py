@@ -16,15 +16,12 @@ from ansible import context
 from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.release import __version__ as ansible_version
-from ansible.template import trust_as_template
 
 from ansible_collections.mlops.platform.plugins.action.release_render import find_helm
 from ansible_collections.mlops.platform.plugins.module_utils import reuse
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import credentials_in_env
-from ansible_collections.mlops.platform.plugins.plugin_utils.action import PlatformAction, plain
-
-COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+from ansible_collections.mlops.platform.plugins.plugin_utils.action import COLLECTION_ROOT, PlatformAction
 
 
 def _playbook_variables(playbook_dir: str) -> list:
@@ -84,11 +81,11 @@ class ActionModule(PlatformAction):
         state location is unknown and the role will skip the plan). A configuration that does not evaluate
         is preflight's to report (the next task): no reuse either.
         """
-        if "mlops.platform.infrastructure" not in (self._task_vars.get("ansible_play_role_names") or []):
+        if "infrastructure" not in self.play_roles():
             return ""
-        names = "[infrastructure_terraform, infrastructure_plan_in_render, platform_cloud]"
+        names = ["infrastructure_terraform", "infrastructure_plan_in_render", "platform_cloud"]
         try:
-            terraform, plan, cloud = plain(self._templar.evaluate_expression(trust_as_template(names)))
+            terraform, plan, cloud = self.evaluate_variables(names)
             credentials = credentials_in_env(cloud, dict(os.environ))
         except (AnsibleError, PlatformError, TypeError, ValueError):
             return "the configuration does not evaluate (preflight reports why)"

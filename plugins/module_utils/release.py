@@ -39,7 +39,7 @@ try:
         """
 
     _Loader.add_constructor("tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str)
-    _LOADER = _Loader
+    YAML_LOADER = _Loader
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 
@@ -162,7 +162,7 @@ def split_documents(text: str, parse_kinds=frozenset()) -> list:
         if len(kinds) == 1 and kinds[0] not in wanted and name:
             docs.append((raw.strip("\n"), {"kind": kinds[0], "metadata": {"name": name.group(1)}}))
             continue
-        obj = yaml.load(raw, Loader=_LOADER)  # a safe loader: CSafeLoader or SafeLoader
+        obj = yaml.load(raw, Loader=YAML_LOADER)  # a safe loader: CSafeLoader or SafeLoader
         if obj is None:
             continue
         if not isinstance(obj, dict) or "kind" not in obj:

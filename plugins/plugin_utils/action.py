@@ -5,11 +5,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import ClassVar
 
 from ansible.plugins.action import ActionBase
+from ansible.template import trust_as_template
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+
+COLLECTION_PREFIX = "mlops.platform."
+COLLECTION_ROOT = Path(__file__).resolve().parents[2]
+ROLES_DIR = COLLECTION_ROOT / "roles"
 
 
 def plain(data):
@@ -40,6 +46,18 @@ class PlatformAction(ActionBase):
 
     def act(self, args: dict) -> dict:
         raise NotImplementedError
+
+    def play_roles(self) -> list:
+        """The collection's roles in the play (``ansible_play_role_names``), by their short names."""
+        names = self._task_vars.get("ansible_play_role_names") or []
+        return [name[len(COLLECTION_PREFIX) :] for name in names if name.startswith(COLLECTION_PREFIX)]
+
+    def evaluate_variables(self, names: list) -> list:
+        """The plain values of the variables ``names``, resolved in ONE expression: the variables they share
+        (platform_infra, the cloud profile's filters...) are resolved once, not once per name."""
+        if not names:
+            return []
+        return plain(self._templar.evaluate_expression(trust_as_template("[" + ", ".join(names) + "]")))
 
     def run(self, tmp=None, task_vars=None):
         self._task_vars = task_vars or {}

@@ -31,15 +31,15 @@ _RUNTIME_LOOKUP = re.compile(r"\b(?:lookup|query|q|now)\s*\(|\bpipe\b|ansible_en
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", ".venv", ".pytest_cache", ".ruff_cache", "build"})
 
 
-def _walk(root: str):
-    """Every file under ``root`` (or ``root`` itself), sorted, skipping caches and version control."""
+def _walk(root: str, skipped_dirs=_SKIPPED_DIRS, skipped_suffixes=(".pyc", ".retry")):
+    """Every file under ``root`` (or ``root`` itself), sorted; by default skipping caches and version control."""
     if os.path.isfile(root):
         yield root
         return
     for base, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in skipped_dirs)
         for name in sorted(files):
-            if not name.endswith((".pyc", ".retry")):
+            if not name.endswith(skipped_suffixes):
                 yield os.path.join(base, name)
 
 
@@ -117,15 +117,13 @@ def output_digest(dest: str) -> str:
     """Digest of every file a render left under ``dest`` (the stamp itself excepted)."""
     digest = hashlib.sha256()
     stamp = os.path.join(dest, STAMP_FILE)
-    for base, dirs, files in os.walk(dest):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(base, name)
-            if path in (stamp, stamp + ".tmp"):
-                continue
-            with open(path, "rb") as handle:
-                digest.update(f"\0{os.path.relpath(path, dest)}\0".encode())
-                digest.update(hashlib.sha256(handle.read()).digest())
+    # Every file: the folder names the input walk skips may be rendered output here.
+    for path in _walk(dest, skipped_dirs=frozenset(), skipped_suffixes=()):
+        if path in (stamp, stamp + ".tmp"):
+            continue
+        with open(path, "rb") as handle:
+            digest.update(f"\0{os.path.relpath(path, dest)}\0".encode())
+            digest.update(hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()
 
 

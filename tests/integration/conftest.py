@@ -51,29 +51,12 @@ class PlaybookRun:
         return sum(host["changed"] for host in self.recap.values())
 
 
-def run_site(
-    inventory: Path,
-    build_dir: Path,
-    *extra: str,
-    mode: str = "render",
-    playbook: str = "site.yml",
-    environment: dict | None = None,
-) -> PlaybookRun:
-    """Run site.yml the way the README says, offline, against the upstream chart mirror."""
-    argv = [
-        ansible_bin("ansible-playbook"),
-        playbook,
-        "-i",
-        str(inventory),
-        "-e",
-        f"platform_mode={mode}",
-        "-e",
-        f"platform_chart_mirror={upstream_dir() / 'charts'}",
-        "-e",
-        f"platform_build_dir={build_dir}",
-        *extra,
-    ]
-    # No cloud credential or kubeconfig reaches the run: rendering must not need one.
+def run_playbook(args: list, build_dir: Path, environment: dict | None = None) -> PlaybookRun:
+    """``ansible-playbook <args>`` from the repository with its ansible.cfg, as the README runs it.
+
+    No cloud credential or kubeconfig of the caller reaches the run (``environment`` adds variables).
+    """
+    argv = [ansible_bin("ansible-playbook"), *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
     env.update(
         ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
@@ -85,6 +68,30 @@ def run_site(
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
     return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build_dir)
+
+
+def run_site(
+    inventory: Path,
+    build_dir: Path,
+    *extra: str,
+    mode: str = "render",
+    playbook: str = "site.yml",
+    environment: dict | None = None,
+) -> PlaybookRun:
+    """Run site.yml the way the README says, offline, against the upstream chart mirror."""
+    args = [
+        playbook,
+        "-i",
+        str(inventory),
+        "-e",
+        f"platform_mode={mode}",
+        "-e",
+        f"platform_chart_mirror={upstream_dir() / 'charts'}",
+        "-e",
+        f"platform_build_dir={build_dir}",
+        *extra,
+    ]
+    return run_playbook(args, build_dir, environment)
 
 
 @pytest.fixture(scope="session")

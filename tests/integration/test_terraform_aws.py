@@ -18,10 +18,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import pytest
 import yaml
 
 from . import terraform_harness as tfh
-from .conftest import REPO, PlaybookRun, ansible_bin, run_site
+from .conftest import REPO, PlaybookRun, run_playbook, run_site
 
 pytestmark = pytest.mark.slow
 
@@ -127,17 +125,7 @@ def test_a_init_and_validate(tmp_path, root):
 
 # ---------------------------------------------------------------------------------------- fixtures
 def playbook(playbook_path: str, build: Path, *extra: str) -> PlaybookRun:
-    argv = [ansible_bin("ansible-playbook"), playbook_path, "-i", str(INVENTORY), *extra]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    start = time.monotonic()
-    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
-    return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build)
+    return run_playbook([playbook_path, "-i", str(INVENTORY), *extra], build)
 
 
 class Platform:

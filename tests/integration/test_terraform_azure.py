@@ -2,21 +2,21 @@
 
 The azurerm provider is not available offline, so this layer is checked with what
 does run here (TESTING.md, "Terraform Azure"): HCL parsing (python-hcl2), the
-output/variable contract, `terraform fmt -check`, and checkov. `terraform
-validate` is NOT run for azurerm; a dedicated test reports that as a skip.
-No network is used: checkov runs with BC_SKIP_MAPPING=TRUE and --skip-download.
+output/variable contract and `terraform fmt -check`; checkov scans these directories in
+test_terraform_checkov.py. `terraform validate` is NOT run for azurerm; a dedicated test
+reports that as a skip. No network is used.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from ansible_collections.mlops.platform.plugins.module_utils.terraform import CONTRACT_OUTPUTS
 
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = REPO / "terraform"
@@ -27,29 +27,7 @@ AZURE_DIRS = (MODULE, *ENV_ROOTS, BOOTSTRAP)
 
 # The cloud-layer contract shared with modules/eks (Ansible reads these as
 # platform_infra without branching), plus the two Azure-only outputs.
-REQUIRED_OUTPUTS = frozenset(
-    {
-        "cluster_name",
-        "cluster_endpoint",
-        "cluster_ca_certificate",
-        "oidc_issuer_url",
-        "region",
-        "network_id",
-        "tenant_id",
-        "object_store_bucket",
-        "object_store_account",
-        "object_store_uri",
-        "db_host",
-        "db_port",
-        "db_name",
-        "db_secret_ref",
-        "identities",
-        "registry",
-        "secret_store_ref",
-        "key_vault_id",
-        "resource_group_name",
-    }
-)
+REQUIRED_OUTPUTS = frozenset(CONTRACT_OUTPUTS) | {"key_vault_id", "resource_group_name"}
 SENSITIVE_OUTPUTS = frozenset({"cluster_ca_certificate"})
 
 VALIDATE_NOT_RUN = (
@@ -176,45 +154,3 @@ def test_terraform_fmt():
         timeout=120,
     )
     assert result.returncode == 0, f"terraform fmt -check: unformatted files:\n{result.stdout}{result.stderr}"
-
-
-def _checkov_bin() -> str | None:
-    return os.environ.get("CHECKOV_BIN") or shutil.which("checkov")
-
-
-@pytest.mark.parametrize("directory", AZURE_DIRS, ids=lambda p: str(p.relative_to(TERRAFORM)))
-def test_checkov_has_no_failed_checks(directory, tmp_path):
-    checkov = _checkov_bin()
-    if not checkov:
-        pytest.skip("checkov not found (set CHECKOV_BIN or put checkov on PATH; give it its own venv)")
-    # BC_SKIP_MAPPING + --skip-download: no call to the vendor's API (offline).
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "HOME": str(tmp_path), "TF_CLI_CONFIG_FILE": os.devnull}
-    result = subprocess.run(
-        [
-            checkov,
-            "-d",
-            str(directory),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "--compact",
-            "--quiet",
-            "-o",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env=env,
-    )
-    assert result.stdout.strip(), f"checkov printed nothing (rc {result.returncode}):\n{result.stderr[-2000:]}"
-    report = json.loads(result.stdout)
-    reports = report if isinstance(report, list) else [report]
-    failed = [c for r in reports for c in r.get("results", {}).get("failed_checks", [])]
-    summary = [r.get("summary", {}) for r in reports]
-    print(f"checkov {directory.relative_to(TERRAFORM)}: {summary}")
-    assert not failed, "checkov failed checks:\n" + "\n".join(
-        f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range']})" for c in failed
-    )
-    assert sum(s.get("passed", 0) for s in summary) > 0, "checkov evaluated nothing"

@@ -1,9 +1,8 @@
-"""checkov on the AWS Terraform (modules/eks, environments/aws/{dev,prod}, bootstrap/aws).
+"""checkov on the Terraform of both clouds (modules/{eks,aks}, environments/*/{dev,prod}, bootstrap/*).
 
 Zero failed checks is the bar; a check that does not fit is skipped inline at the
 resource with `#checkov:skip=<ID>[,<ID>...]:<reason>`, and every such skip in
-terraform/**/*.tf (the Azure code too) must carry a reason. The Azure directories
-are scanned by tests/integration/test_terraform_azure.py.
+terraform/**/*.tf must carry a reason.
 
 Offline: BC_SKIP_MAPPING=TRUE and --skip-download keep checkov off its vendor's API.
 checkov runs with cwd = the resolved repository root and relative directory
@@ -29,6 +28,12 @@ AWS_DIRS = (
     "terraform/environments/aws/dev",
     "terraform/environments/aws/prod",
     "terraform/bootstrap/aws",
+)
+AZURE_DIRS = (
+    "terraform/modules/aks",
+    "terraform/environments/azure/dev",
+    "terraform/environments/azure/prod",
+    "terraform/bootstrap/azure",
 )
 
 # checkov's own suppression syntax (checkov.common.comment.enum.COMMENT_REGEX): one or
@@ -70,7 +75,7 @@ def run_checkov(directory: str, home: Path) -> list[dict]:
     return report if isinstance(report, list) else [report]
 
 
-@pytest.mark.parametrize("directory", AWS_DIRS, ids=lambda d: d.removeprefix("terraform/"))
+@pytest.mark.parametrize("directory", AWS_DIRS + AZURE_DIRS, ids=lambda d: d.removeprefix("terraform/"))
 def test_checkov_reports_no_failed_checks(directory, tmp_path):
     reports = run_checkov(directory, tmp_path)
     results = [r.get("results", {}) for r in reports]

@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -30,6 +31,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.release import (
     ARGUMENT_SPEC,
     YAML_LOADER,
     incomplete_problems,
+    pending_entry,
     remove_folders,
     render_releases,
     stale_folders,
@@ -77,8 +79,12 @@ class ActionModule(PlatformAction):
         except yaml.YAMLError as err:
             raise PlatformError(f"{role}: {name} does not render to YAML: {err}") from None
 
-    def describe(self, catalog: dict) -> tuple:
-        """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out)."""
+    def describe(self, catalog: dict, every_enabled: bool = False) -> tuple:
+        """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out).
+
+        ``every_enabled``: describe the releases of the roles --tags left out too (apply renders the whole
+        platform and installs the selected releases); they are still reported as left out.
+        """
         play_roles = set(self.play_roles())
         run_tags = self._task_vars.get("ansible_run_tags")
         skip_tags = self._task_vars.get("ansible_skip_tags")
@@ -93,8 +99,9 @@ class ActionModule(PlatformAction):
             else:
                 selected.append(role)
         described = []
+        described_roles = [role for role in roles if role in selected or (every_enabled and role in left_out)]
         for role, entries in zip(
-            selected, self.evaluate_variables([f"{role}__release" for role in selected]), strict=True
+            described_roles, self.evaluate_variables([f"{role}__release" for role in described_roles]), strict=True
         ):
             for entry in entries if isinstance(entries, list) else [entries]:
                 if not isinstance(entry, dict):
@@ -116,40 +123,53 @@ class ActionModule(PlatformAction):
                     rendered = self._render_template(entry["role"], name, local, many)
                     entry[target] = rendered + list(entry.get(target) or []) if many else rendered
         releases = sorted(described, key=lambda e: (int(e.get("wave") or 0), e["component"]))
-        for entry in releases:
-            entry.pop("role")
+        self._described_roles = [entry.pop("role") for entry in releases]
         return releases, selected, disabled, left_out
 
     # ------------------------------------------------------------------ the task
     def act(self, args):
         catalog = args.pop("components")
         stamp = args.pop("stamp")
-        describe_only = args.pop("describe_only")
+        for_apply = args.pop("for_apply")
         if (catalog is None) == (args["releases"] is None):
             raise PlatformError("release_render: give either releases or components (the catalog), not both")
         selected = disabled = left_out = []
+        self._described_roles = None
         if catalog is not None:
-            releases, selected, disabled, left_out = self.describe(catalog)
-            problems = incomplete_problems(releases, left_out)
-            if problems and not describe_only:
+            releases, selected, disabled, left_out = self.describe(catalog, every_enabled=for_apply)
+            # Apply renders every enabled release (Argo CD's Applications are whole) and installs the selected.
+            problems = [] if for_apply else incomplete_problems(releases, left_out)
+            if problems:
                 raise PlatformError("; ".join(problems))
             args["releases"] = self.validate_releases(releases)
         validated = args["releases"]
-        result = {"changed": False, "releases": []}
-        if not describe_only:
-            dest = args["dest"]
-            result = render_releases(args, self._task.check_mode, self._task.diff, run_command, find_helm)
-            if catalog is not None:
-                # Folders of disabled components, and of selected ones that no longer release them.
-                stale = stale_folders(dest, catalog, set(selected) | set(disabled), {r["component"] for r in validated})
-                remove_folders(stale, self._task.check_mode)
-                result["removed"] = [os.path.basename(path) for path in stale]
-                result["changed"] = result["changed"] or bool(stale)
-            # A stamp records a complete render: not one that --tags narrowed. Files a later render
-            # changes (even a failed one) no longer match it, so it never needs removing.
-            if stamp and not left_out and not self._task.check_mode:
-                reuse.write_stamp(dest, stamp)
-        result["ansible_facts"] = {"release__pending": validated}
+        dest = args["dest"]
+        plan_dir = None
+        if for_apply and self._task.check_mode:
+            # Apply under --check plans from this run's render without touching the build folder.
+            plan_dir = args["plan_dir"] = tempfile.mkdtemp(prefix="mlops-platform-plan-")
+        result = render_releases(args, self._task.check_mode, self._task.diff, run_command, find_helm)
+        if catalog is not None:
+            # Folders of disabled components, and of selected ones that no longer release them.
+            pruned = set(disabled) | set(selected) | (set(left_out) if for_apply else set())
+            stale = stale_folders(dest, catalog, pruned, {r["component"] for r in validated})
+            remove_folders(stale, self._task.check_mode)
+            result["removed"] = [os.path.basename(path) for path in stale]
+            result["changed"] = result["changed"] or bool(stale)
+        # A stamp records a complete render: not one that --tags narrowed. Files a later render
+        # changes (even a failed one) no longer match it, so it never needs removing.
+        if stamp and not left_out and not for_apply and not self._task.check_mode:
+            reuse.write_stamp(dest, stamp)
+        folders = {r["component"]: r["folder"] for r in result["releases"]}
+        roles = self._described_roles or [None] * len(validated)
+        pending = [
+            pending_entry(release, args, folders[release["component"]])
+            for role, release in zip(roles, validated, strict=True)
+            if role is None or role in selected
+        ]
+        if plan_dir:
+            result["plan_dir"] = plan_dir
+        result["ansible_facts"] = {"release__pending": pending}
         return result
 
     @staticmethod

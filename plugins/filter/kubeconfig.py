@@ -28,7 +28,7 @@ EXAMPLES = r"""
 - name: Write the kubeconfig of the cluster Terraform created
   ansible.builtin.copy:
     content: "{{ platform_cloud | mlops.platform.kubeconfig(platform_infra) | ansible.builtin.to_nice_yaml }}"
-    dest: "{{ platform_build_dir }}/{{ inventory_hostname }}/kubeconfig"
+    dest: "{{ platform_cluster_dir }}/kubeconfig"
     mode: "0600"
 """
 

@@ -14,6 +14,7 @@ rerun reads a few files instead of rendering every chart again.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -51,6 +52,8 @@ MANAGED_FILES = (CHART_FILE, MANIFESTS_FILE, VALUES_FILE)
 KEY_FILE = ".render.sha256"
 # Bump when the rendered layout or content rules change, so existing keys stop matching.
 RENDER_FORMAT = 3
+# A --diff of a rendered file shows at most this many lines (CRDs are megabytes).
+MAX_FILE_DIFF_LINES = 400
 
 # Patterns start with a newline (the text gets one in front): a literal prefix lets the regex engine
 # skip ahead instead of trying every position of megabytes of CRDs.
@@ -117,6 +120,63 @@ def resolve_chart(chart: dict, mirror: str | None) -> ChartSource:
     return ChartSource(ref=name, version=version, repo=repo, name=name)
 
 
+# What helm prints when a chart cannot be downloaded (no network, DNS, a proxy, a moved repository).
+_FETCH_FAILURES = (
+    ("no such host", "host name not found"),
+    ("dial tcp", "no connection"),
+    ("connection refused", "connection refused"),
+    ("i/o timeout", "timed out"),
+    ("network is unreachable", "network unreachable"),
+    ("tls handshake timeout", "timed out"),
+    ("is not a valid chart repository or cannot be reached", "repository not reachable"),
+    ("failed to fetch", "download failed"),
+    ("failed to do request", "download failed"),
+    ("not found in", "chart version not in the repository"),
+)
+
+
+def fetch_failure(text: str) -> str | None:
+    """A short reason when helm's error says the chart could not be downloaded, else None."""
+    lower = text.lower()
+    for needle, reason in _FETCH_FAILURES:
+        if needle in lower:
+            return reason
+    return None
+
+
+class ChartFetchError(PlatformError):
+    """A chart that helm could not download; :func:`render_all` reports every one in one message."""
+
+    def __init__(self, component: str, chart: ChartSource, reason: str) -> None:
+        self.component, self.chart, self.reason = component, chart, reason
+        super().__init__(f"{component}: chart {chart.name} {chart.version} could not be fetched ({reason})")
+
+
+def pull_command(chart: ChartSource) -> str:
+    """The helm command that downloads ``chart`` into a mirror directory."""
+    if chart.ref.startswith("oci://"):
+        return f"helm pull {chart.ref} --version {chart.version}"
+    return f"helm pull {chart.name} --repo {chart.repo} --version {chart.version}"
+
+
+def fetch_failures_message(failures: list) -> str:
+    """One message for every chart that could not be fetched, with the way out."""
+    reasons = sorted({f.reason for f in failures})
+    lines = [
+        f"{len(failures)} chart(s) could not be fetched from their repositories ({', '.join(reasons)}); "
+        "nothing was written. Without network, point platform_chart_mirror at a directory of packaged charts "
+        "(<name>-<version>.tgz): make render CHART_MIRROR=DIR, or -e platform_chart_mirror=DIR. "
+        "`make mirror MIRROR_DIR=DIR` builds one on a connected machine, or per chart:"
+    ]
+    seen = set()
+    for failure in failures:
+        command = pull_command(failure.chart)
+        if command not in seen:
+            seen.add(command)
+            lines.append(f"  {command} -d DIR   ({failure.component})")
+    return "\n".join(lines)
+
+
 def helm_template_argv(helm: str, spec: ReleaseSpec, values_file: str) -> list:
     """The helm command line that renders ``spec`` (an argv list, never a shell string)."""
     argv = [
@@ -169,6 +229,20 @@ def split_documents(text: str, parse_kinds=frozenset()) -> list:
             raise PlatformError(f"helm rendered a document that is not a Kubernetes object: {raw[:200]!r}")
         docs.append((raw.strip("\n"), obj))
     return docs
+
+
+_SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
+
+
+def split_sources(text: str) -> list:
+    """Every object of a rendered ``chart.yaml``, parsed, with the chart file it came from (``# Source:``)."""
+    pairs = []
+    for raw in _DOC_SPLIT.split("\n" + text):
+        obj = yaml.load(raw, Loader=YAML_LOADER)
+        if isinstance(obj, dict) and "kind" in obj:
+            source = _SOURCE.search(raw)
+            pairs.append((source.group(1).strip() if source else "", obj))
+    return pairs
 
 
 def _matches(rule: dict, obj: dict) -> bool:
@@ -234,9 +308,13 @@ def run_helm_template(spec: ReleaseSpec, helm: str, run, values_text: str) -> st
             handle.write(values_text)
         rc, out, err = run(helm_template_argv(helm, spec, values_file))
     if rc != 0:
+        text = (err or out).strip()
+        if spec.chart.repo or spec.chart.ref.startswith("oci://"):
+            reason = fetch_failure(text)
+            if reason:
+                raise ChartFetchError(spec.component, spec.chart, reason)
         raise PlatformError(
-            f"{spec.component}: helm template failed for chart {spec.chart.ref} {spec.chart.version}: "
-            f"{(err or out).strip()}"
+            f"{spec.component}: helm template failed for chart {spec.chart.ref} {spec.chart.version}: {text}"
         )
     return out
 
@@ -365,31 +443,84 @@ class ReleaseResult:
     dropped: list
     current: bool
     diff: dict | None = None
+    folder: str = ""
 
 
-def render_one(spec: ReleaseSpec, dest: str, helm: str | None, helm_identity: str, run, check_mode: bool):
-    key = render_key(spec, helm_identity)
+@dataclass(frozen=True)
+class _Render:
+    """A release rendered in memory (``rendered`` None: its folder is current)."""
+
+    spec: ReleaseSpec
+    dest: str
+    key: str
+    rendered: RenderedRelease | None
+
+
+def _render(spec: ReleaseSpec, dest: str, helm: str | None, helm_id: str, run) -> _Render:
+    key = render_key(spec, helm_id)
     if is_current(dest, key):
-        return ReleaseResult(component=spec.component, changed=[], objects=None, dropped=[], current=True)
-    rendered = render_release(spec, helm, run)
-    changed, diff = sync_files(dest, rendered.files, check_mode=check_mode)
+        return _Render(spec, dest, key, None)
+    return _Render(spec, dest, key, render_release(spec, helm, run))
+
+
+def file_diffs(dest: str, files: dict, names: tuple = MANAGED_FILES) -> str:
+    """Unified diffs of the files of ``dest`` that ``files`` would change (for --check --diff)."""
+    out = []
+    for name in names:
+        path = os.path.join(dest, name)
+        old = ""
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                old = handle.read()
+        new = files.get(name) or ""
+        if old == new:
+            continue
+        lines = list(difflib.unified_diff(old.splitlines(True), new.splitlines(True), path, path, n=3))
+        if len(lines) > MAX_FILE_DIFF_LINES:
+            lines = [*lines[:MAX_FILE_DIFF_LINES], f"... {len(lines) - MAX_FILE_DIFF_LINES} more diff lines\n"]
+        out.extend(lines)
+    return "".join(out)
+
+
+def _write(job: _Render, check_mode: bool, want_diff: bool, plan_root: str | None) -> ReleaseResult:
+    spec, dest = job.spec, job.dest
+    if job.rendered is None:
+        return ReleaseResult(spec.component, [], None, [], True, folder=dest)
+    files = job.rendered.files
+    prepared = file_diffs(dest, files) if want_diff else ""
+    changed, diff = sync_files(dest, files, check_mode=check_mode)
+    folder = dest
+    if check_mode and plan_root and changed:
+        # Apply under --check plans from the render of this run, written aside (the build folder is untouched).
+        folder = os.path.join(plan_root, spec.component)
+        sync_files(folder, files)
     if not check_mode:
-        sync_files(dest, {KEY_FILE: key_file_text(key, rendered.files)}, names=(KEY_FILE,))
+        sync_files(dest, {KEY_FILE: key_file_text(job.key, files)}, names=(KEY_FILE,))
+    if prepared:
+        diff = {"prepared": prepared}
     return ReleaseResult(
-        component=spec.component,
-        changed=changed,
-        objects=rendered.object_count,
-        dropped=rendered.dropped,
-        current=False,
-        diff=diff,
+        spec.component, changed, job.rendered.object_count, job.rendered.dropped, False, diff=diff, folder=folder
     )
 
 
-def render_all(specs: list, dest_root: str, helm: str | None, helm_identity: str, run, check_mode=False, workers=2):
+def render_all(
+    specs: list,
+    dest_root: str,
+    helm: str | None,
+    helm_identity: str,
+    run,
+    check_mode=False,
+    workers=2,
+    want_diff=False,
+    plan_root=None,
+):
     """Render every spec into ``dest_root/<component>``, ``workers`` helm calls at a time.
 
-    Results come back in the order of ``specs``. The first PlatformError is raised after all
-    renders have finished, so no render is left half-written.
+    Every release is rendered in memory first; files are written only when all of them rendered, so a
+    failed render (a chart that cannot be fetched, say) leaves the build folder as it was. Charts that
+    cannot be fetched are reported together, with the way to mirror them. Results come back in the
+    order of ``specs``. With ``plan_root`` in check mode, the files of changed releases are written
+    there instead (what apply under --check plans from).
     """
     components = [spec.component for spec in specs]
     duplicates = sorted({c for c in components if components.count(c) > 1})
@@ -397,18 +528,22 @@ def render_all(specs: list, dest_root: str, helm: str | None, helm_identity: str
         raise PlatformError(f"two releases render into the same folder: {', '.join(duplicates)}")
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
-            pool.submit(render_one, spec, os.path.join(dest_root, spec.component), helm, helm_identity, run, check_mode)
+            pool.submit(_render, spec, os.path.join(dest_root, spec.component), helm, helm_identity, run)
             for spec in specs
         ]
-    errors, results = [], []
+    jobs, errors, fetches = [], [], []
     for future in futures:
         try:
-            results.append(future.result())
+            jobs.append(future.result())
+        except ChartFetchError as err:
+            fetches.append(err)
         except PlatformError as err:
             errors.append(err.msg)
+    if fetches:
+        errors.insert(0, fetch_failures_message(fetches))
     if errors:
-        raise PlatformError("; ".join(errors))
-    return results
+        raise PlatformError("\n".join(errors) if fetches else "; ".join(errors))
+    return [_write(job, check_mode, want_diff, plan_root) for job in jobs]
 
 
 # The argument spec of the release_render module and action (one place for both).
@@ -429,7 +564,7 @@ RELEASE_OPTIONS = dict(
 ARGUMENT_SPEC = dict(
     releases=dict(type="list", elements="dict", options=RELEASE_OPTIONS),
     components=dict(type="dict"),
-    describe_only=dict(type="bool", default=False),
+    for_apply=dict(type="bool", default=False),
     stamp=dict(type="str", no_log=False),
     charts=dict(type="dict", required=True),
     chart_mirror=dict(type="path"),
@@ -439,6 +574,7 @@ ARGUMENT_SPEC = dict(
     dest=dict(type="path", required=True),
     helm_binary=dict(type="path"),
     workers=dict(type="int"),
+    plan_dir=dict(type="path"),
 )
 
 
@@ -469,6 +605,33 @@ def release_spec(release: dict, params: dict) -> ReleaseSpec:
     )
 
 
+def pending_entry(release: dict, params: dict, folder: str) -> dict:
+    """What apply needs of a validated release: names, wave, object counts, chart source, rendered folder.
+
+    No values and no objects: the rendered files are the source of those, and the fact stays small
+    (a failing task never prints a release's values).
+    """
+    entry = {
+        "component": release["component"],
+        "release_name": release["release_name"],
+        "namespace": release["namespace"],
+        "wave": int(release["wave"] or 0),
+        "create_namespace": release["create_namespace"],
+        "manifests_pre": len(release["manifests_pre"]),
+        "manifests": len(release["manifests"]),
+        "drop": release["drop"],
+        "folder": folder,
+        "chart_ref": None,
+        "chart_name": None,
+        "chart_version": None,
+        "chart_repo": None,
+    }
+    if release["chart"]:
+        chart = resolve_chart(params["charts"][release["chart"]], params["chart_mirror"])
+        entry.update(chart_ref=chart.ref, chart_name=chart.name, chart_version=chart.version, chart_repo=chart.repo)
+    return entry
+
+
 def helm_identity(helm: str | None) -> str:
     """What identifies the helm binary for the render key: another helm re-renders everything."""
     if helm and os.path.isfile(helm):
@@ -492,11 +655,20 @@ def render_releases(params: dict, check_mode: bool, want_diff: bool, run, find_h
         run=run,
         check_mode=check_mode,
         workers=params["workers"] or os.cpu_count() or 1,
+        want_diff=want_diff,
+        plan_root=params.get("plan_dir"),
     )
     result = dict(
         changed=any(r.changed for r in results),
         releases=[
-            dict(component=r.component, files=r.changed, current=r.current, objects=r.objects, dropped=r.dropped)
+            dict(
+                component=r.component,
+                files=r.changed,
+                current=r.current,
+                objects=r.objects,
+                dropped=r.dropped,
+                folder=r.folder,
+            )
             for r in results
         ],
     )

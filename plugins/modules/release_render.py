@@ -26,7 +26,10 @@ description:
     C(manifests_pre_template), C(manifests_template)) from the role's C(templates/) folder; those of
     a release with C(requires_all_releases) see the other releases as C(release__described). Folders of
     disabled components, and of selected ones that release no more, are removed.
-  - Sets the fact C(release__pending), the releases in wave order (what apply mode installs).
+  - Sets the fact C(release__pending), the releases in wave order (what apply mode installs): names,
+    wave, object counts, chart source and rendered folder, never values.
+  - Files are written only when every release rendered. Charts that cannot be downloaded are reported
+    together, with the C(helm pull) command of each and how to point O(chart_mirror) at a mirror.
   - This is the release backend of the C(mlops.platform.release) role; use that role.
 author:
   - mlops.platform maintainers (@mlops)
@@ -94,10 +97,18 @@ options:
       - The component catalog (C(platform_component_catalog)); describe the releases from the play's
         component roles. Controller only (the action plugin).
     type: dict
-  describe_only:
-    description: Describe the releases and set C(release__pending), without rendering (apply mode).
+  for_apply:
+    description:
+      - Apply mode. Every enabled release is described and rendered, also those C(--tags) leaves out (the
+        build folder always holds the whole platform, and Argo CD's Applications are complete), and
+        C(release__pending) lists the selected ones, with the folder apply installs them from.
+      - In check mode the files of changed releases are rendered to a temporary plan folder (RV(plan_dir))
+        instead; the build folder is untouched.
     type: bool
     default: false
+  plan_dir:
+    description: Where check mode writes the files of changed releases (set by the action with O(for_apply)).
+    type: path
   stamp:
     description:
       - The input key from M(mlops.platform.render_reuse); recorded under O(dest) after a successful
@@ -134,7 +145,8 @@ options:
     description: How many releases are rendered at the same time. Default is the number of CPUs.
     type: int
 notes:
-  - Supports C(check_mode) and C(diff) (the diff lists the files that change and their sizes).
+  - Supports C(check_mode) and C(diff) (the unified diff of each rendered file that changes, at most 400
+    lines per release).
   - Runs on the controller (an action plugin of the same name), where helm, the chart mirror and the
     build folder are; the module itself is what runs when called on another host.
 """
@@ -187,6 +199,15 @@ releases:
       type: list
       elements: str
       sample: [Secret/mlflow-flask-server-secret-key]
+    folder:
+      description:
+        - The folder holding the release's rendered files.
+        - Under O(for_apply) in check mode, the plan folder for a changed release.
+      type: str
+plan_dir:
+  description: The temporary plan folder (O(for_apply) in check mode); the caller removes it.
+  returned: with O(for_apply) in check mode
+  type: str
 removed:
   description: Folders removed because their component is disabled or releases no more (with O(components)).
   returned: success, with O(components)

@@ -29,7 +29,7 @@ author:
   - mlops.platform maintainers (@mlops)
 options:
   dest:
-    description: The host's build folder (C(<platform_build_dir>/<inventory_hostname>)).
+    description: The host's build folder (C(platform_cluster_dir)).
     type: path
     required: true
   chart_mirror:

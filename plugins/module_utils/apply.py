@@ -1,0 +1,483 @@
+# Copyright: (c) 2026, mlops.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Install rendered releases into a cluster: the releases of one wave side by side.
+
+Apply installs exactly what the render wrote (``<cluster dir>/<component>/``): ``manifests.yaml``
+(the Namespace, our objects needed before the chart, our objects that need it) with
+``kubectl apply --server-side``, and the chart with ``helm upgrade --install`` and the rendered
+``values.yaml``; a post-renderer applies the same drop rules as the render and refuses a chart
+that renders other objects than the ones written (see :mod:`release_postrender`).
+
+Every cluster call goes through the ``run(argv, stdin)`` function the caller passes, which returns
+``(rc, stdout, stderr)``; each release records when it started and finished, so a wave's concurrency
+is visible in the task result. Errors become one line per release (the cluster endpoint named when it
+is unreachable); no values are ever echoed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.release import (
+    CHART_FILE,
+    MANIFESTS_FILE,
+    VALUES_FILE,
+    YAML_LOADER,
+    split_sources,
+)
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+
+FIELD_MANAGER = "mlops-platform"
+HOOK_ANNOTATION = "helm.sh/hook"
+# Our objects that report readiness as a status condition, and the condition apply waits for.
+READY_CONDITIONS = {
+    "CustomResourceDefinition": "Established",
+    "ClusterIssuer": "Ready",
+    "Issuer": "Ready",
+    "Certificate": "Ready",
+    "ClusterSecretStore": "Ready",
+    "SecretStore": "Ready",
+    "ExternalSecret": "Ready",
+}
+ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# What kubectl and helm print when the API server cannot be reached (not a task or manifest problem).
+_UNREACHABLE = (
+    ("connection refused", "connection refused"),
+    ("no such host", "host name not found"),
+    ("i/o timeout", "timed out"),
+    ("context deadline exceeded", "timed out"),
+    ("network is unreachable", "network unreachable"),
+    ("no route to host", "no route to host"),
+    ("tls: ", "TLS handshake failed"),
+    ("x509: ", "certificate not trusted"),
+    ("kubernetes cluster unreachable", "unreachable"),
+    ("unable to connect to the server", "unreachable"),
+    ("the connection to the server", "unreachable"),
+)
+_UNAUTHORIZED = ("unauthorized", "forbidden", "must be logged in", "getting credentials")
+# In check mode the objects of an earlier, not yet installed, step cannot be looked up.
+_NOT_YET = ("no matches for kind", "the server could not find the requested resource", "not found")
+_SECRET_KINDS = ("Secret",)
+MAX_DIFF_LINES = 400
+
+
+@dataclass(frozen=True)
+class Target:
+    """The cluster: kubeconfig and context (None: the client defaults) and its endpoint, for messages."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    server: str = "the cluster in the current kubeconfig"
+    kubectl: str = "kubectl"
+    helm: str = "helm"
+    timeout: int = 600
+    postrender: tuple = ()  # argv prefix of the post-renderer: (python, script)
+    workdir: str = ""  # where the post-renderer's inputs are written
+
+    def kubectl_argv(self, *args: str) -> list:
+        argv = [self.kubectl]
+        if self.kubeconfig:
+            argv += ["--kubeconfig", self.kubeconfig]
+        if self.context:
+            argv += ["--context", self.context]
+        return argv + list(args)
+
+    def helm_argv(self, *args: str) -> list:
+        argv = [self.helm, *args]
+        if self.kubeconfig:
+            argv += ["--kubeconfig", self.kubeconfig]
+        if self.context:
+            argv += ["--kube-context", self.context]
+        return argv
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, reason: str, unreachable: bool = False):
+        super().__init__(reason)
+        self.step, self.reason, self.unreachable = step, reason, unreachable
+
+
+@dataclass
+class Record:
+    """What happened to one release: its steps, whether it changed, its timing and its error."""
+
+    component: str
+    release: str
+    namespace: str
+    chart: str | None
+    steps: list = field(default_factory=list)
+    changed: bool = False
+    started: float = 0.0
+    finished: float = 0.0
+    error: str | None = None
+    unreachable: bool = False
+    diff: list = field(default_factory=list)
+
+    def as_dict(self, origin: float) -> dict:
+        return {
+            "component": self.component,
+            "release": self.release,
+            "namespace": self.namespace,
+            "chart": self.chart,
+            "steps": self.steps,
+            "changed": self.changed,
+            "started": round(self.started - origin, 3),
+            "finished": round(self.finished - origin, 3),
+            "started_at": round(self.started, 3),
+            "finished_at": round(self.finished, 3),
+            "error": self.error,
+            "unreachable": self.unreachable,
+        }
+
+
+def classify(stderr: str) -> tuple:
+    """``(unreachable, short reason)`` from a kubectl or helm error text (first meaningful line only)."""
+    text = (stderr or "").strip()
+    lower = text.lower()
+    for needle, reason in _UNREACHABLE:
+        if needle in lower:
+            return True, reason
+    if any(needle in lower for needle in _UNAUTHORIZED):
+        return False, "not authorised: " + _first_line(text)
+    return False, _first_line(text)
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    line = lines[0] if lines else "no output"
+    line = re.sub(r"^(error|Error):\s*", "", line)
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def load_documents(text: str) -> list:
+    return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]
+
+
+def dump_documents(objects: list) -> str:
+    return "".join("---\n" + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False) for obj in objects)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One release's rendered files, split into what apply installs at each step."""
+
+    namespace: list
+    before: list
+    after: list
+    values_file: str | None
+    values: dict
+    chart_objects: list  # (source path, object) of chart.yaml: what the chart must render at install
+
+
+def read_plan(folder: str, release: dict) -> Plan:
+    """The rendered files of ``release`` in ``folder``; the object counts must match its description."""
+    path = os.path.join(folder, MANIFESTS_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            ours = load_documents(handle.read())
+    except OSError as err:
+        raise PlatformError(f"{release['component']}: {path} cannot be read ({err.strerror}); render again") from None
+    counts = (int(release["create_namespace"]), release["manifests_pre"], release["manifests"])
+    if len(ours) != sum(counts):
+        raise PlatformError(
+            f"{release['component']}: {path} holds {len(ours)} objects, the render of this run {sum(counts)}; "
+            "render again (was the file edited?)"
+        )
+    namespace, before, after = ours[: counts[0]], ours[counts[0] : counts[0] + counts[1]], ours[counts[0] + counts[1] :]
+    values_file, values, chart_objects = None, {}, []
+    if release.get("chart_ref"):
+        values_file = os.path.join(folder, VALUES_FILE)
+        with open(values_file, encoding="utf-8") as handle:
+            values = yaml.load(handle, Loader=YAML_LOADER) or {}
+        with open(os.path.join(folder, CHART_FILE), encoding="utf-8") as handle:
+            chart_objects = split_sources(handle.read())
+    return Plan(namespace, before, after, values_file, values, chart_objects)
+
+
+def installed_objects(chart_objects: list) -> list:
+    """The chart objects helm installs as the release's manifest: not hooks, not the chart's crds/ folder."""
+    kept = []
+    for source, obj in chart_objects:
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        if HOOK_ANNOTATION in annotations or "/crds/" in (source or ""):
+            continue
+        kept.append(obj)
+    return kept
+
+
+def identity(obj: dict) -> tuple:
+    meta = obj.get("metadata") or {}
+    return (obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+
+
+def masked(obj: dict) -> dict:
+    """Secrets with their values replaced, for diffs."""
+    if obj.get("kind") in _SECRET_KINDS:
+        obj = dict(obj)
+        for key in ("data", "stringData"):
+            if obj.get(key):
+                obj[key] = {name: "(hidden)" for name in obj[key]}
+    return obj
+
+
+def text_diff(before: str, after: str, before_name: str, after_name: str) -> str:
+    lines = list(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), before_name, after_name, n=3
+        )
+    )
+    if len(lines) > MAX_DIFF_LINES:
+        lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more diff lines not shown\n"]
+    return "".join(lines)
+
+
+class ReleaseApply:
+    """Apply one release's plan, step by step, through ``run``."""
+
+    def __init__(self, release: dict, plan: Plan, target: Target, run, check_mode: bool, want_diff: bool):
+        self.release, self.plan, self.target, self.run = release, plan, target, run
+        self.check_mode, self.want_diff = check_mode, want_diff
+        self.record = Record(
+            component=release["component"],
+            release=release["release_name"],
+            namespace=release["namespace"],
+            chart=f"{release['chart_name']} {release['chart_version']}" if release.get("chart_ref") else None,
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _call(self, step: str, argv: list, stdin: str | None = None, ok=(0,)) -> tuple:
+        rc, out, err = self.run(argv, stdin)
+        if rc not in ok:
+            unreachable, reason = classify(err or out)
+            raise StepFailed(step, reason, unreachable)
+        return rc, out, err
+
+    def _step(self, step: str, result: str) -> None:
+        self.record.steps.append({"step": step, "result": result})
+        if result in ("changed", "would change"):
+            self.record.changed = True
+
+    # ------------------------------------------------------------------ our objects
+    def objects(self, step: str, objects: list) -> None:
+        if not objects:
+            return
+        text = dump_documents(objects)
+        common = ["--server-side", f"--field-manager={FIELD_MANAGER}", "--force-conflicts", "-f", "-"]
+        rc, out, err = self.run(self.target.kubectl_argv("diff", *common), text)
+        if rc not in (0, 1):
+            unreachable, reason = classify(err or out)
+            if self.check_mode and not unreachable and any(n in (err or "").lower() for n in _NOT_YET):
+                # Its CRD or namespace comes from an earlier step that check mode did not install.
+                self._step(step, "would change")
+                self.record.diff.append(
+                    {"prepared": f"{self.record.component} {step}: would create {len(objects)} objects"}
+                )
+                return
+            raise StepFailed(step, reason, unreachable)
+        if rc == 0:
+            self._step(step, "unchanged")
+        else:
+            if self.want_diff:
+                self.record.diff.append({"prepared": out})
+            if self.check_mode:
+                self._step(step, "would change")
+                return
+            self._call(step, self.target.kubectl_argv("apply", *common), text)
+            self._step(step, "changed")
+        if not self.check_mode:
+            self.wait(step, objects)
+
+    def wait(self, step: str, objects: list) -> None:
+        timeout = f"--timeout={self.target.timeout}s"
+        for obj in objects:
+            kind, namespace, name = identity(obj)
+            group = (obj.get("apiVersion") or "").rpartition("/")[0]
+            resource = f"{kind.lower()}.{group}/{name}" if group else f"{kind.lower()}/{name}"
+            scope = ["-n", namespace or self.release["namespace"]] if namespace or kind in ROLLOUT_KINDS else []
+            if kind in ROLLOUT_KINDS:
+                self._call(f"{step}: wait", self.target.kubectl_argv("rollout", "status", resource, *scope, timeout))
+            elif kind in READY_CONDITIONS:
+                condition = f"--for=condition={READY_CONDITIONS[kind]}"
+                self._call(f"{step}: wait", self.target.kubectl_argv("wait", condition, resource, *scope, timeout))
+
+    # ------------------------------------------------------------------ the chart
+    def status(self):
+        rc, out, err = self.run(
+            self.target.helm_argv(
+                "status", self.release["release_name"], "-n", self.release["namespace"], "-o", "json"
+            ),
+            None,
+        )
+        if rc != 0:
+            unreachable, reason = classify(err or out)
+            if not unreachable and "not found" in (err or "").lower():
+                return None
+            raise StepFailed("chart", reason, unreachable)
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise StepFailed("chart", "helm status printed no JSON") from None
+
+    def chart(self) -> None:
+        release = self.release
+        current = self.status()
+        want_version = str(release["chart_version"]).lstrip("v")
+        if current is not None:
+            meta = (current.get("chart") or {}).get("metadata") or {}
+            same = (
+                (current.get("info") or {}).get("status") == "deployed"
+                and meta.get("name") == release["chart_name"]
+                and str(meta.get("version", "")).lstrip("v") == want_version
+                and (current.get("config") or {}) == self.plan.values
+            )
+            if same:
+                self._step("chart", "unchanged")
+                return
+        if self.want_diff:
+            self.record.diff.append({"prepared": self.chart_diff(current)})
+        if self.check_mode:
+            self._step("chart", "would change")
+            return
+        argv = [
+            "upgrade",
+            "--install",
+            release["release_name"],
+            release["chart_ref"],
+            "--version",
+            str(release["chart_version"]),
+            "--namespace",
+            release["namespace"],
+            "--create-namespace",
+            "--values",
+            self.plan.values_file,
+            "--wait",
+            "--timeout",
+            f"{self.target.timeout}s",
+            "--atomic",
+        ]
+        if release.get("chart_repo"):
+            argv += ["--repo", release["chart_repo"]]
+        if self.target.postrender:
+            spec = os.path.join(self.target.workdir, self.release["component"] + ".json")
+            argv += ["--post-renderer", self.target.postrender[0]]
+            for arg in (*self.target.postrender[1:], spec):
+                argv += ["--post-renderer-args", arg]
+        self._call("chart", self.target.helm_argv(*argv))
+        self._step("chart", "changed")
+
+    def chart_diff(self, current) -> str:
+        """The release's stored manifest against the render (what helm-diff shows by default); Secrets masked."""
+        name = f"{self.record.component} (helm release {self.record.release})"
+        wanted = sorted((masked(o) for o in installed_objects(self.plan.chart_objects)), key=identity)
+        after = dump_documents(wanted)
+        if current is None:
+            return f"{name}: would install {len(wanted)} objects of chart {self.record.chart}\n"
+        stored = sorted((masked(o) for o in load_documents(current.get("manifest") or "")), key=identity)
+        meta = (current.get("chart") or {}).get("metadata") or {}
+        head = f"{name}: chart {meta.get('name')} {meta.get('version')} -> {self.record.chart}\n"
+        values = sorted(
+            key
+            for key in set(current.get("config") or {}) | set(self.plan.values)
+            if (current.get("config") or {}).get(key) != self.plan.values.get(key)
+        )
+        if values:
+            head += f"values that change (top-level keys): {', '.join(values)}\n"
+        return head + text_diff(dump_documents(stored), after, "installed", "rendered")
+
+    # ------------------------------------------------------------------ the release
+    def apply(self) -> Record:
+        self.record.started = time.time()
+        try:
+            self.objects("namespace", self.plan.namespace)
+            self.objects("objects before the chart", self.plan.before)
+            if self.release.get("chart_ref"):
+                self.chart()
+            self.objects("objects after the chart", self.plan.after)
+        except StepFailed as failed:
+            self.record.unreachable = failed.unreachable
+            done = [s["step"] for s in self.record.steps if s["result"] == "changed"]
+            where = f"at step '{failed.step}'"
+            if failed.unreachable:
+                self.record.error = f"cluster {self.target.server} is unreachable ({failed.reason}) {where}; " + (
+                    "nothing of this release was applied" if not done else f"applied before: {', '.join(done)}"
+                )
+            else:
+                self.record.error = f"{where}: {failed.reason}"
+        self.record.finished = time.time()
+        return self.record
+
+
+def apply_wave(releases: list, target: Target, run, check_mode=False, want_diff=False, workers=0):
+    """Apply ``releases`` (one wave, each with its rendered ``folder``) side by side.
+
+    Returns ``(records, diffs)`` in the given order. Plans are read (and checked) before any cluster
+    call, so a bad render fails the wave before anything is applied. ``target.workdir`` receives
+    the post-renderer's input of each chart release.
+    """
+    plans = [read_plan(release["folder"], release) for release in releases]
+    for release, plan in zip(releases, plans, strict=True):
+        if release.get("chart_ref"):
+            write_postrender_spec(os.path.join(target.workdir, release["component"] + ".json"), release, plan)
+    jobs = [ReleaseApply(r, p, target, run, check_mode, want_diff) for r, p in zip(releases, plans, strict=True)]
+    if not jobs:
+        return [], []
+    with ThreadPoolExecutor(max_workers=workers if workers and workers > 0 else len(jobs)) as pool:
+        futures = [pool.submit(job.apply) for job in jobs]
+    records = [future.result() for future in futures]
+    return records, [d for record in records for d in record.diff]
+
+
+def write_postrender_spec(path: str, release: dict, plan: Plan) -> None:
+    """What the post-renderer needs: the drop rules and the objects the chart must render (identities)."""
+    spec = {
+        "component": release["component"],
+        "drop": release.get("drop") or [],
+        "expect": sorted([list(identity(obj)) for obj in installed_objects(plan.chart_objects)]),
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(spec, handle, sort_keys=True, indent=1)
+
+
+def failure_message(records: list, wave) -> str:
+    lines = [f"{r.component}: {r.error}" for r in records if r.error]
+    return f"wave {wave}: {len(lines)} of {len(records)} releases failed\n" + "\n".join(lines)
+
+
+# The argument spec of the release_apply module and action (one place for both).
+PENDING_OPTIONS = dict(
+    component=dict(type="str", required=True),
+    release_name=dict(type="str", required=True),
+    namespace=dict(type="str", required=True),
+    wave=dict(type="int", default=0),
+    create_namespace=dict(type="bool", default=True),
+    manifests_pre=dict(type="int", default=0),
+    manifests=dict(type="int", default=0),
+    drop=dict(type="list", elements="dict", default=[]),
+    folder=dict(type="path", required=True),
+    chart_ref=dict(type="str"),
+    chart_name=dict(type="str"),
+    chart_version=dict(type="str"),
+    chart_repo=dict(type="str"),
+)
+
+ARGUMENT_SPEC = dict(
+    releases=dict(type="list", elements="dict", options=PENDING_OPTIONS, required=True),
+    wave=dict(type="raw"),
+    kubeconfig=dict(type="path"),
+    context=dict(type="str"),
+    helm_binary=dict(type="path"),
+    kubectl_binary=dict(type="path"),
+    timeout=dict(type="int", default=600),
+    workers=dict(type="int", default=0),
+)

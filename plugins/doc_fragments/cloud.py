@@ -12,5 +12,5 @@ options:
     description: The cloud, normally C(platform_cloud).
     type: str
     required: true
-    choices: [aws, azure]
+    choices: [aws, azure, local]
 """

@@ -423,10 +423,22 @@ def _infrastructure(config: dict, profile) -> list:
     extra = config.get("infrastructure_terraform_vars")
     if profile is None:
         return problems
+    if not profile.terraform_root:
+        if terraform not in (False, "false"):
+            problems.append(
+                f"infrastructure_terraform: {'not set (default true)' if terraform is None else show(terraform)}; "
+                f"{profile.name} has no Terraform root (the cluster "
+                "exists and platform_infra states its facts): set infrastructure_terraform: false"
+            )
+        return problems
     extra_problems = extra_variable_problems(profile.name, extra)
     problems += extra_problems
     if terraform in (False, "false") or extra_problems:
         return problems
+    # Root variables only the inventory can give (Azure: admin groups, API server ranges).
+    extra_checks = getattr(profile, "terraform_extra_problems", None)
+    if extra_checks is not None:
+        problems += extra_checks(config.get("platform_environment"), extra)
     # What the cloud's Terraform root cannot take (e.g. an AKS cluster name that is not <name>-<environment>).
     settings = {
         "cluster_name": config.get("platform_cluster_name"),

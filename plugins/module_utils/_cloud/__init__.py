@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.mlops.platform.plugins.module_utils._cloud import aws, azure
+from ansible_collections.mlops.platform.plugins.module_utils._cloud import aws, azure, local
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import CloudProfile, registered_profiles, show
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 __all__ = ["CloudProfile", "PlatformError", "get_profile", "supported_clouds"]
 
 # Importing the cloud modules registers their profiles.
-_PROFILE_MODULES = (aws, azure)
+_PROFILE_MODULES = (aws, azure, local)
 
 
 def supported_clouds() -> list:

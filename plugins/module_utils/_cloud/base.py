@@ -54,6 +54,7 @@ class CloudProfile:
     title = ""  # how people write it: AWS, Azure
     ingress_controller = ""  # key of the controller chart in platform_versions.charts
     ingress_class = ""
+    terraform_root = True  # whether terraform/environments/<cloud>/ makes the cluster (False: it exists)
 
     instance_type_noun = ""  # "an EC2 instance type"
     instance_type_format = ""
@@ -380,6 +381,29 @@ class CloudProfile:
 
     def _model_store_annotations(self, region) -> dict:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ object store keys (clouds without identity)
+    def object_store_credentials(self, namespace, secret_store) -> dict:
+        """What a workload in ``namespace`` needs besides its workload identity to reach the object store.
+
+        ``secret_name``: the Secret with the S3 keys (None where the workload identity suffices), ``keys``:
+        ``access_key`` and ``secret_key`` -> the key in that Secret, ``env``: plain container environment
+        (endpoint, region), ``objects``: what to apply in ``namespace`` first (the ExternalSecret that makes
+        the Secret from the ClusterSecretStore ``secret_store``). Never a credential itself.
+        """
+        problems = _name_problems("namespace", namespace, _DNS_LABEL_RE, 63, "a namespace name")
+        problems += _name_problems("secret_store", secret_store, _DNS_SUBDOMAIN_RE, 253, "a ClusterSecretStore name")
+        problems += [
+            f"{name}: missing"
+            for name, value in (("namespace", namespace), ("secret_store", secret_store))
+            if value is None
+        ]
+        if problems:
+            raise PlatformError("invalid {} object store credentials: {}".format(self.title, "; ".join(problems)))
+        return self._object_store_credentials(namespace, secret_store)
+
+    def _object_store_credentials(self, namespace: str, secret_store: str) -> dict:
+        return {"secret_name": None, "keys": {}, "env": {}, "objects": []}
 
     # ------------------------------------------------------------------ autoscaling (Karpenter / KEDA)
     # The design's "GPU Autoscaling": what scales on this cloud, from which charts (keys of

@@ -37,5 +37,5 @@ def test_chart_keys_are_in_the_versions_file():
 
 
 def test_unknown_cloud():
-    with pytest.raises(AnsibleFilterError, match=r"autoscaler: unknown cloud 'gcp'; allowed: aws, azure"):
+    with pytest.raises(AnsibleFilterError, match=r"autoscaler: unknown cloud 'gcp'; allowed: aws, azure, local"):
         autoscaler("gcp")

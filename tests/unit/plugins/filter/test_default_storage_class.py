@@ -26,5 +26,5 @@ def test_azure_has_its_own():
 
 
 def test_unknown_cloud():
-    with pytest.raises(AnsibleFilterError, match=r"default_storage_class: unknown cloud 'gcp'; allowed: aws, azure"):
+    with pytest.raises(AnsibleFilterError, match=r"default_storage_class: unknown cloud 'gcp'; allowed: aws, azure, local"):
         default_storage_class("gcp")

@@ -88,7 +88,7 @@ def test_both_clouds(cloud, kwargs, expected):
 @pytest.mark.parametrize(
     ("cloud", "kwargs", "message"),
     [
-        ("gcp", {}, r"ingress_spec: unknown cloud 'gcp'; allowed: aws, azure"),
+        ("gcp", {}, r"ingress_spec: unknown cloud 'gcp'; allowed: aws, azure, local"),
         ("aws", {"scheme": "public"}, r"scheme 'public' is not allowed; allowed: internet-facing, internal"),
         ("azure", {"scheme": None}, r"scheme null is not allowed; allowed: internet-facing, internal"),
         ("azure", {"backend_protocol": "grpc"}, r"backend_protocol 'grpc' is not allowed; allowed: HTTP, HTTPS"),

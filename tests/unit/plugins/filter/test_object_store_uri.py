@@ -37,7 +37,7 @@ def test_both_clouds(cloud, args, kwargs, expected):
 @pytest.mark.parametrize(
     ("cloud", "args", "kwargs", "message"),
     [
-        ("gcp", ("bucket",), {}, r"object_store_uri: unknown cloud 'gcp'; allowed: aws, azure"),
+        ("gcp", ("bucket",), {}, r"object_store_uri: unknown cloud 'gcp'; allowed: aws, azure, local"),
         ("aws", ("Bad_Bucket",), {}, r"bucket: 'Bad_Bucket' is not a valid S3 bucket name \(3-63 lowercase"),
         ("aws", ("bucket-s3alias",), {}, r"no suffix -s3alias"),
         ("aws", ("bucket",), {"account": "acct"}, r"account: 'acct' is set.*leave it null on aws"),

@@ -53,7 +53,7 @@ def test_both_clouds(cloud, ref, tenant_id, expected):
 @pytest.mark.parametrize(
     ("cloud", "ref", "account", "message"),
     [
-        ("gcp", "eu-west-1", SA, r"^secret_store_provider: unknown cloud 'gcp'; allowed: aws, azure"),
+        ("gcp", "eu-west-1", SA, r"^secret_store_provider: unknown cloud 'gcp'; allowed: aws, azure, local"),
         ("aws", VAULT, SA, r"^secret_store_provider: invalid AWS secret store: secret_store_ref: 'https://mlops"),
         ("azure", "eu-west-1", SA, r"secret_store_ref: 'eu-west-1' is not a Key Vault URL"),
         ("azure", VAULT, "external-secrets", r"service_account: must be \{namespace, name\}, got 'external-secrets'"),

@@ -47,8 +47,8 @@ def test_both_clouds(cloud, identity, expected):
 @pytest.mark.parametrize(
     ("cloud", "identity", "message"),
     [
-        ("gcp", ROLE, r"workload_identity: unknown cloud 'gcp'; allowed: aws, azure"),
-        (None, ROLE, r"unknown cloud null; allowed: aws, azure"),
+        ("gcp", ROLE, r"workload_identity: unknown cloud 'gcp'; allowed: aws, azure, local"),
+        (None, ROLE, r"unknown cloud null; allowed: aws, azure, local"),
         (
             "aws",
             CLIENT_ID,

@@ -79,8 +79,8 @@ DELETE = object()
 
 CASES = [
     # acceptance cases
-    ("aws", "platform_cloud", "gcp", "platform_cloud: 'gcp' is not supported; allowed: aws, azure"),
-    ("azure", "platform_cloud", None, "platform_cloud: not set; allowed: aws, azure"),
+    ("aws", "platform_cloud", "gcp", "platform_cloud: 'gcp' is not supported; allowed: aws, azure, local"),
+    ("azure", "platform_cloud", None, "platform_cloud: not set; allowed: aws, azure, local"),
     (
         "aws",
         "platform_node_pools.gpu.instance_types",
@@ -301,7 +301,7 @@ def test_unknown_cloud_skips_cloud_specific_checks_but_not_the_rest():
     config["platform_node_pools"]["gpu"].update(min_size=3, max_size=1)
     config["platform_node_pools"]["gpu"]["instance_types"] = ["Standard_NC6s_v3"]
     assert preflight_problems(config, isdir=never_a_dir) == [
-        "platform_cloud: 'gcp' is not supported; allowed: aws, azure (cloud-specific checks were skipped)",
+        "platform_cloud: 'gcp' is not supported; allowed: aws, azure, local (cloud-specific checks were skipped)",
         "platform_node_pools.gpu: sizes must satisfy min_size <= desired_size <= max_size, "
         "got min_size 3, desired_size 0, max_size 1",
     ]

@@ -50,7 +50,7 @@ def test_bad_config_fails_with_every_problem_in_one_message():
     assert result["failed"] is True
     assert result["msg"] == (
         "Preflight found 2 problem(s) in the platform configuration:\n"
-        " - platform_cloud: 'gcp' is not supported; allowed: aws, azure (cloud-specific checks were skipped)\n"
+        " - platform_cloud: 'gcp' is not supported; allowed: aws, azure, local (cloud-specific checks were skipped)\n"
         " - platform_node_pools.gpu: sizes must satisfy min_size <= desired_size <= max_size, "
         "got min_size 3, desired_size 0, max_size 1"
     )

@@ -12,12 +12,12 @@ ROLE = "arn:aws:iam::123456789012:role/mlops-dev-mlflow"
 
 def test_get_profile():
     assert isinstance(AWS, AwsProfile)
-    assert supported_clouds() == ["aws", "azure"]
+    assert supported_clouds() == ["aws", "azure", "local"]
 
 
 @pytest.mark.parametrize("cloud", ["gcp", "AWS", "", None, ["aws"], 1])
 def test_get_profile_unknown_names_the_allowed_clouds(cloud):
-    with pytest.raises(PlatformError, match=r"unknown cloud .*; allowed: aws, azure"):
+    with pytest.raises(PlatformError, match=r"unknown cloud .*; allowed: aws, azure, local"):
         get_profile(cloud)
 
 

@@ -436,9 +436,7 @@ def _infrastructure(config: dict, profile) -> list:
     if terraform in (False, "false") or extra_problems:
         return problems
     # Root variables only the inventory can give (Azure: admin groups, API server ranges).
-    extra_checks = getattr(profile, "terraform_extra_problems", None)
-    if extra_checks is not None:
-        problems += extra_checks(config.get("platform_environment"), extra)
+    problems += profile.terraform_extra_problems(config.get("platform_environment"), extra)
     # What the cloud's Terraform root cannot take (e.g. an AKS cluster name that is not <name>-<environment>).
     settings = {
         "cluster_name": config.get("platform_cluster_name"),

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from types import MappingProxyType
 
@@ -28,6 +29,19 @@ _VAULT_URL_RE = re.compile(
     r"^https://[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)/?$"
 )
 _VAULT_RULE = "3-24 letters, digits and single '-', starting with a letter"
+# What terraform/modules/aks accepts as an Entra ID object id.
+_GUID_RE = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
+
+
+def _is_allowed_cidr(value) -> bool:
+    """An IPv4 CIDR (with its /prefix) other than 0.0.0.0/0: what the AKS module's validation admits."""
+    if not isinstance(value, str) or "/" not in value:
+        return False
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return network.version == 4 and network.prefixlen > 0
 
 
 @register
@@ -171,6 +185,48 @@ class AzureProfile(CloudProfile):
             **super()._terraform_service_account(key, account),
             "access": self.terraform_service_account_access[key],
         }
+
+    # Variables of terraform/environments/azure/<env> that have no default and that the role cannot derive
+    # from the platform_* settings: infrastructure_terraform_vars carries them (preflight demands them).
+    terraform_required_extra = MappingProxyType(
+        {
+            "admin_group_object_ids": "the Entra ID group object ids given cluster-admin (local accounts are "
+            "disabled), e.g. [00000000-0000-0000-0000-000000000000]",
+            "api_server_authorized_ip_ranges": "the CIDRs allowed to reach the public API server (operators', "
+            "CI runners' egress), e.g. [203.0.113.0/24]",
+        }
+    )
+
+    def terraform_extra_problems(self, environment, extra) -> list:
+        """What ``infrastructure_terraform_vars`` (``extra``) lacks for the Azure root of ``environment``."""
+        extra = extra if isinstance(extra, dict) else {}
+        # The prod root's API server is private: it has no api_server_authorized_ip_ranges.
+        required = [n for n in self.terraform_required_extra if environment != "prod" or n == "admin_group_object_ids"]
+        missing = [name for name in required if extra.get(name) in (None, "", [])]
+        problems = []
+        if missing:
+            needs = "; ".join(f"{name}: {self.terraform_required_extra[name]}" for name in missing)
+            problems.append(
+                f"infrastructure_terraform_vars: the azure Terraform root needs {' and '.join(missing)}, which have "
+                f"no default; set them under infrastructure_terraform_vars ({needs}), as "
+                "inventories/azure-dev/group_vars/all/terraform.yml does, or set infrastructure_terraform: false "
+                "for an existing cluster"
+            )
+        groups = extra.get("admin_group_object_ids")
+        if groups not in (None, "", []) and (
+            not isinstance(groups, list) or not all(isinstance(g, str) and _GUID_RE.match(g) for g in groups)
+        ):
+            problems.append(
+                "infrastructure_terraform_vars.admin_group_object_ids: must be a list of Entra ID group object ids "
+                f"(lowercase GUIDs), got {show(groups)}"
+            )
+        ranges = extra.get("api_server_authorized_ip_ranges")
+        if ranges not in (None, "", []) and (not isinstance(ranges, list) or not all(map(_is_allowed_cidr, ranges))):
+            problems.append(
+                "infrastructure_terraform_vars.api_server_authorized_ip_ranges: must be a list of IPv4 CIDRs such "
+                f"as 203.0.113.0/24, not 0.0.0.0/0, got {show(ranges)}"
+            )
+        return problems
 
     # The secret store is the platform Key Vault; platform_infra.secret_store_ref is its URL.
     secret_store_ref_noun = "the Key Vault URL"

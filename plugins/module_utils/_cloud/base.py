@@ -279,6 +279,13 @@ class CloudProfile:
             "service_accounts": self._terraform_service_accounts(settings.get("service_accounts")),
         }
 
+    def terraform_extra_problems(self, environment, extra) -> list:
+        """What ``infrastructure_terraform_vars`` (``extra``) lacks or gets wrong for the root of ``environment``.
+
+        For root variables without a default that no platform_* setting gives (none here).
+        """
+        return []
+
     def _terraform_name(self, cluster_name, environment):
         return cluster_name
 

@@ -426,6 +426,82 @@ def test_existing_cluster_skips_the_terraform_name_rule():
     assert preflight_problems(config, isdir=never_a_dir) == []
 
 
+# ---------------------------------------------------------------------------- azure root variables
+AZURE_TF_VARS = AZURE["infrastructure_terraform_vars"]
+
+
+def azure_with_vars(tf_vars, **settings) -> dict:
+    config = copy.deepcopy(AZURE)
+    config.update(infrastructure_terraform_vars=tf_vars, **settings)
+    return config
+
+
+def test_azure_inventory_sets_the_root_variables_without_a_default():
+    assert AZURE_TF_VARS["admin_group_object_ids"]
+    assert AZURE_TF_VARS["api_server_authorized_ip_ranges"]
+    assert preflight_problems(AZURE, isdir=never_a_dir) == []
+
+
+@pytest.mark.parametrize("tf_vars", [None, {}, {"admin_group_object_ids": [], "api_server_authorized_ip_ranges": []}])
+def test_azure_terraform_demands_admin_groups_and_api_server_ranges(tf_vars):
+    problems = preflight_problems(azure_with_vars(tf_vars), isdir=never_a_dir)
+    assert problems == [
+        "infrastructure_terraform_vars: the azure Terraform root needs admin_group_object_ids and "
+        "api_server_authorized_ip_ranges, which have no default; set them under infrastructure_terraform_vars "
+        "(admin_group_object_ids: the Entra ID group object ids given cluster-admin (local accounts are disabled), "
+        "e.g. [00000000-0000-0000-0000-000000000000]; api_server_authorized_ip_ranges: the CIDRs allowed to reach "
+        "the public API server (operators', CI runners' egress), e.g. [203.0.113.0/24]), as "
+        "inventories/azure-dev/group_vars/all/terraform.yml does, or set infrastructure_terraform: false for an "
+        "existing cluster"
+    ]
+    # ... in the one message preflight fails with
+    with pytest.raises(PlatformError, match=r"Preflight found 1 problem\(s\)") as err:
+        run_preflight(azure_with_vars(tf_vars), isdir=never_a_dir)
+    assert "admin_group_object_ids and api_server_authorized_ip_ranges" in err.value.msg
+
+
+@pytest.mark.parametrize("name", ["admin_group_object_ids", "api_server_authorized_ip_ranges"])
+def test_azure_terraform_names_the_one_missing_variable(name):
+    tf_vars = {key: value for key, value in AZURE_TF_VARS.items() if key != name}
+    (problem,) = preflight_problems(azure_with_vars(tf_vars), isdir=never_a_dir)
+    assert problem.startswith(f"infrastructure_terraform_vars: the azure Terraform root needs {name}, which")
+
+
+def test_azure_prod_root_has_no_api_server_ranges():
+    # terraform/environments/azure/prod: a private API server, so only the admin groups are required.
+    config = azure_with_vars({}, platform_environment="prod")
+    problems = [p for p in preflight_problems(config, isdir=never_a_dir) if p.startswith("infrastructure_terraform_")]
+    assert problems == [p for p in problems if "needs admin_group_object_ids, which" in p]
+    assert len(problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("admin_group_object_ids", ["cluster-admins"]),
+        ("admin_group_object_ids", ["00000000-0000-0000-0000-00000000000A"]),
+        ("admin_group_object_ids", "00000000-0000-0000-0000-000000000000"),
+        ("api_server_authorized_ip_ranges", ["0.0.0.0/0"]),
+        ("api_server_authorized_ip_ranges", ["203.0.113.7"]),
+        ("api_server_authorized_ip_ranges", ["2001:db8::/32"]),
+        ("api_server_authorized_ip_ranges", ["office"]),
+    ],
+)
+def test_azure_terraform_variables_are_validated(name, value):
+    problems = preflight_problems(azure_with_vars({**AZURE_TF_VARS, name: value}), isdir=never_a_dir)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"infrastructure_terraform_vars.{name}: must be a list of "), problems
+
+
+def test_azure_existing_cluster_needs_no_root_variables():
+    assert preflight_problems(azure_with_vars(None, infrastructure_terraform=False), isdir=never_a_dir) == []
+
+
+def test_aws_needs_no_extra_root_variables():
+    assert AWS["infrastructure_terraform_vars"] is None
+    assert preflight_problems(AWS, isdir=never_a_dir) == []
+
+
 # ---------------------------------------------------------------------------- argocd
 REPO = "https://github.com/example/mlops-platform.git"
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -27,6 +27,11 @@ from ansible_collections.mlops.platform.plugins.plugin_utils.action import (
 )
 
 
+# Tags of the play's steps (playbooks/site.yml); every other tag is a component of the catalog.
+STEP_TAGS = ("preflight", "infrastructure")
+SPECIAL_TAGS = ("all", "tagged", "untagged", "always", "never")
+
+
 class ActionModule(PlatformAction):
     ARGUMENT_SPEC: ClassVar[dict] = {
         "config": {"type": "dict", "required": True},
@@ -67,7 +72,24 @@ class ActionModule(PlatformAction):
             problems += [f"{COLLECTION_PREFIX}{role}: {message}" for message in outcome.error_messages]
         return problems
 
+    def tag_problems(self, catalog) -> list:
+        """``--tags``/``--skip-tags`` that name neither a component of the catalog nor a step of the play."""
+        if not isinstance(catalog, dict):
+            return []  # reported by the catalog check
+        known = sorted(catalog) + list(STEP_TAGS)
+        problems = []
+        for option, var in (("--tags", "ansible_run_tags"), ("--skip-tags", "ansible_skip_tags")):
+            unknown = [t for t in self._task_vars.get(var) or [] if t not in known and t not in SPECIAL_TAGS]
+            if unknown:
+                problems.append(
+                    f"{option} {','.join(unknown)}: no such component or step; known: {', '.join(known)}"
+                    + (" (and all, tagged, untagged, always)" if option == "--tags" else "")
+                )
+        return problems
+
     def act(self, args):
-        result = run_preflight(args["config"], more_problems=self.role_problems(args["roles"]))
+        catalog = args["config"].get("platform_component_catalog")
+        more = self.tag_problems(catalog) + self.role_problems(args["roles"])
+        result = run_preflight(args["config"], more_problems=more)
         result["ansible_facts"] = {"preflight__passed": True}
         return result

@@ -23,6 +23,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from ansible_collections.mlops.platform.plugins.module_utils.chart_mirror import pull_command
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels
 
@@ -152,28 +153,25 @@ class ChartFetchError(PlatformError):
         super().__init__(f"{component}: chart {chart.name} {chart.version} could not be fetched ({reason})")
 
 
-def pull_command(chart: ChartSource) -> str:
-    """The helm command that downloads ``chart`` into a mirror directory."""
-    if chart.ref.startswith("oci://"):
-        return f"helm pull {chart.ref} --version {chart.version}"
-    return f"helm pull {chart.name} --repo {chart.repo} --version {chart.version}"
+def _pin(chart: ChartSource) -> dict:
+    """The pinned chart entry ({repo, name, version}) a repository or OCI source was resolved from."""
+    repo = chart.repo or chart.ref[: -len(chart.name) - 1]
+    return {"repo": repo, "name": chart.name, "version": chart.version}
 
 
 def fetch_failures_message(failures: list) -> str:
     """One message for every chart that could not be fetched, with the way out."""
+    commands: dict = {}
+    for failure in failures:
+        commands.setdefault(pull_command(_pin(failure.chart), "DIR"), []).append(failure.component)
     reasons = sorted({f.reason for f in failures})
     lines = [
-        f"{len(failures)} chart(s) could not be fetched from their repositories ({', '.join(reasons)}); "
+        f"{len(commands)} chart(s) could not be fetched from their repositories ({', '.join(reasons)}); "
         "nothing was written. Without network, point platform_chart_mirror at a directory of packaged charts "
         "(<name>-<version>.tgz): make render CHART_MIRROR=DIR, or -e platform_chart_mirror=DIR. "
         "`make mirror MIRROR_DIR=DIR` builds one on a connected machine, or per chart:"
     ]
-    seen = set()
-    for failure in failures:
-        command = pull_command(failure.chart)
-        if command not in seen:
-            seen.add(command)
-            lines.append(f"  {command} -d DIR   ({failure.component})")
+    lines += [f"  {command}   ({', '.join(components)})" for command, components in commands.items()]
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ one message, instead of one task per role stopping at its first problem.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 import yaml
@@ -26,10 +27,10 @@ from ansible_collections.mlops.platform.plugins.plugin_utils.action import (
     plain,
 )
 
-
 # Tags of the play's steps (playbooks/site.yml); every other tag is a component of the catalog.
 STEP_TAGS = ("preflight", "infrastructure")
 SPECIAL_TAGS = ("all", "tagged", "untagged", "always", "never")
+WAVE_TAG = re.compile(r"^wave_[0-9]+$")
 
 
 class ActionModule(PlatformAction):
@@ -79,10 +80,15 @@ class ActionModule(PlatformAction):
         known = sorted(catalog) + list(STEP_TAGS)
         problems = []
         for option, var in (("--tags", "ansible_run_tags"), ("--skip-tags", "ansible_skip_tags")):
-            unknown = [t for t in self._task_vars.get(var) or [] if t not in known and t not in SPECIAL_TAGS]
+            unknown = [
+                t
+                for t in self._task_vars.get(var) or []
+                if t not in known and t not in SPECIAL_TAGS and not WAVE_TAG.match(str(t))
+            ]
             if unknown:
                 problems.append(
-                    f"{option} {','.join(unknown)}: no such component or step; known: {', '.join(known)}"
+                    f"{option} {','.join(unknown)}: no such component or step; known: {', '.join(known)}, "
+                    "wave_<N> (the releases of wave N)"
                     + (" (and all, tagged, untagged, always)" if option == "--tags" else "")
                 )
         return problems

@@ -29,9 +29,11 @@ from ansible_collections.mlops.platform.plugins.module_utils import reuse
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.release import (
     ARGUMENT_SPEC,
+    WAVE_TAG_PREFIX,
     YAML_LOADER,
     incomplete_problems,
     pending_entry,
+    release_selected,
     remove_folders,
     render_releases,
     stale_folders,
@@ -80,26 +82,27 @@ class ActionModule(PlatformAction):
             raise PlatformError(f"{role}: {name} does not render to YAML: {err}") from None
 
     def describe(self, catalog: dict, every_enabled: bool = False) -> tuple:
-        """(releases in wave order, selected roles, disabled roles, enabled roles that --tags left out).
+        """``(releases in wave order, picked, disabled roles, left-out roles)``.
 
-        ``every_enabled``: describe the releases of the roles --tags left out too (apply renders the whole
-        platform and installs the selected releases); they are still reported as left out.
+        ``picked[i]`` says whether ``--tags``/``--skip-tags`` select ``releases[i]``, by its role's tag or its
+        wave's tag (``wave_<N>``). Left out: enabled roles with a release (or, unread, all) not picked. Only
+        the picked roles' releases are described unless ``every_enabled`` (apply renders the whole
+        platform and installs the picked releases) or a wave tag is given.
         """
         play_roles = set(self.play_roles())
         run_tags = self._task_vars.get("ansible_run_tags")
         skip_tags = self._task_vars.get("ansible_skip_tags")
+        wave_tags = any(str(t).startswith(WAVE_TAG_PREFIX) for t in [*(run_tags or []), *(skip_tags or [])])
         # Only the play's roles count (a playbook may list a few components).
         roles = [role for role in catalog if role in play_roles]
-        selected, disabled, left_out = [], [], []
-        for role, enabled in zip(roles, self.evaluate_variables([f"{role}_enabled" for role in roles]), strict=True):
-            if not boolean(enabled, strict=False):
-                disabled.append(role)
-            elif not tag_selected(role, run_tags, skip_tags):
-                left_out.append(role)
-            else:
-                selected.append(role)
+        enabled, disabled = [], []
+        for role, value in zip(roles, self.evaluate_variables([f"{role}_enabled" for role in roles]), strict=True):
+            (enabled if boolean(value, strict=False) else disabled).append(role)
+        if every_enabled or wave_tags:
+            described_roles = enabled
+        else:
+            described_roles = [role for role in enabled if tag_selected(role, run_tags, skip_tags)]
         described = []
-        described_roles = [role for role in roles if role in selected or (every_enabled and role in left_out)]
         for role, entries in zip(
             described_roles, self.evaluate_variables([f"{role}__release" for role in described_roles]), strict=True
         ):
@@ -123,8 +126,14 @@ class ActionModule(PlatformAction):
                     rendered = self._render_template(entry["role"], name, local, many)
                     entry[target] = rendered + list(entry.get(target) or []) if many else rendered
         releases = sorted(described, key=lambda e: (int(e.get("wave") or 0), e["component"]))
-        self._described_roles = [entry.pop("role") for entry in releases]
-        return releases, selected, disabled, left_out
+        owners = [entry.pop("role") for entry in releases]
+        picked = [
+            release_selected(o, r.get("wave"), run_tags, skip_tags) for o, r in zip(owners, releases, strict=True)
+        ]
+        complete = {o for o in owners if all(p for o2, p in zip(owners, picked, strict=True) if o2 == o)}
+        left_out = [role for role in enabled if role not in complete]
+        self._owners = owners
+        return releases, picked, disabled, left_out
 
     # ------------------------------------------------------------------ the task
     def act(self, args):
@@ -133,14 +142,18 @@ class ActionModule(PlatformAction):
         for_apply = args.pop("for_apply")
         if (catalog is None) == (args["releases"] is None):
             raise PlatformError("release_render: give either releases or components (the catalog), not both")
-        selected = disabled = left_out = []
-        self._described_roles = None
+        disabled, left_out = [], []
+        picked = owners = None
         if catalog is not None:
-            releases, selected, disabled, left_out = self.describe(catalog, every_enabled=for_apply)
-            # Apply renders every enabled release (Argo CD's Applications are whole) and installs the selected.
-            problems = [] if for_apply else incomplete_problems(releases, left_out)
-            if problems:
-                raise PlatformError("; ".join(problems))
+            releases, picked, disabled, left_out = self.describe(catalog, every_enabled=for_apply)
+            owners = self._owners
+            if not for_apply:
+                # Render mode renders what --tags picks; apply renders everything and installs the picked.
+                keep = [i for i, p in enumerate(picked) if p]
+                releases, owners, picked = [releases[i] for i in keep], [owners[i] for i in keep], [True] * len(keep)
+                problems = incomplete_problems(releases, left_out)
+                if problems:
+                    raise PlatformError("; ".join(problems))
             args["releases"] = self.validate_releases(releases)
         validated = args["releases"]
         dest = args["dest"]
@@ -150,9 +163,9 @@ class ActionModule(PlatformAction):
             plan_dir = args["plan_dir"] = tempfile.mkdtemp(prefix="mlops-platform-plan-")
         result = render_releases(args, self._task.check_mode, self._task.diff, run_command, find_helm)
         if catalog is not None:
-            # Folders of disabled components, and of selected ones that no longer release them.
-            pruned = set(disabled) | set(selected) | (set(left_out) if for_apply else set())
-            stale = stale_folders(dest, catalog, pruned, {r["component"] for r in validated})
+            # Folders of disabled components, and of wholly rendered ones that no longer release them.
+            rendered_roles = set(owners) - (set() if for_apply else set(left_out))
+            stale = stale_folders(dest, catalog, set(disabled) | rendered_roles, {r["component"] for r in validated})
             remove_folders(stale, self._task.check_mode)
             result["removed"] = [os.path.basename(path) for path in stale]
             result["changed"] = result["changed"] or bool(stale)
@@ -161,11 +174,11 @@ class ActionModule(PlatformAction):
         if stamp and not left_out and not for_apply and not self._task.check_mode:
             reuse.write_stamp(dest, stamp)
         folders = {r["component"]: r["folder"] for r in result["releases"]}
-        roles = self._described_roles or [None] * len(validated)
+        picked = picked if picked is not None else [True] * len(validated)
         pending = [
             pending_entry(release, args, folders[release["component"]])
-            for role, release in zip(roles, validated, strict=True)
-            if role is None or role in selected
+            for release, chosen in zip(validated, picked, strict=True)
+            if chosen
         ]
         if plan_dir:
             result["plan_dir"] = plan_dir

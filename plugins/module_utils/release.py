@@ -682,10 +682,24 @@ def tag_selected(tag: str, run_tags, skip_tags) -> bool:
     Ansible's rules for a task tagged ``tag``: ``all`` and ``tagged`` select every tagged task;
     ``--skip-tags`` wins over ``--tags``.
     """
+    return _tags_selected({tag}, run_tags, skip_tags)
+
+
+def _tags_selected(tags: set, run_tags, skip_tags) -> bool:
     run_tags, skip_tags = set(run_tags or ["all"]), set(skip_tags or [])
-    if skip_tags & {tag, "tagged", "all"}:
+    if skip_tags & (tags | {"tagged", "all"}):
         return False
-    return bool(run_tags & {tag, "tagged", "all"})
+    return bool(run_tags & (tags | {"tagged", "all"}))
+
+
+# A release is also selected by its wave's tag, e.g. --tags wave_30 (install or render one wave).
+WAVE_TAG_PREFIX = "wave_"
+
+
+def release_selected(role: str, wave, run_tags, skip_tags) -> bool:
+    """Whether ``--tags``/``--skip-tags`` select a release of ``role`` in ``wave``: by the role's tag or
+    ``wave_<wave>``, with Ansible's rules (``all``/``tagged`` select everything, ``--skip-tags`` wins)."""
+    return _tags_selected({role, f"{WAVE_TAG_PREFIX}{int(wave or 0)}"}, run_tags, skip_tags)
 
 
 def owner_of(folder: str, roles) -> str | None:

@@ -36,6 +36,14 @@ MIRROR_DIR ?= build/charts
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
 
+# The cluster's kubeconfig for status and port-forward-*. Empty: scripts/kubeconfig.py INVENTORY
+# (platform_kubeconfig of the inventory, else <build>/<cluster>/kubeconfig written by a deploy
+# that ran Terraform; one sentence saying what to set when neither exists). playbooks/status.yml
+# resolves it the same way.
+KUBECONFIG_FILE ?=
+# The kubeconfig path for $(1) (an inventory), as a shell word; a failure stops the recipe.
+kubeconfig_of = $(if $(KUBECONFIG_FILE),"$(abspath $(KUBECONFIG_FILE))","$$("$(BIN)/python" scripts/kubeconfig.py "$(1)")")
+status_args = $(if $(KUBECONFIG_FILE),-e platform_kubeconfig="$(abspath $(KUBECONFIG_FILE))")
 # Services reached by the port-forward-* targets (namespace/service:port).
 MLFLOW_SERVICE ?= mlflow
 MLFLOW_SERVICE_PORT ?= 80
@@ -142,7 +150,7 @@ build: setup ## ansible-galaxy collection build into build/dist
 	"$(BIN)/ansible-galaxy" collection build --force --output-path build/dist
 
 ##@ Platform
-.PHONY: mirror render deploy deploy-aws deploy-azure status-aws status-azure destroy-aws destroy-azure
+.PHONY: mirror render deploy deploy-aws deploy-azure status status-aws status-azure destroy-aws destroy-azure
 mirror: setup ## Pull every pinned chart as <name>-<version>.tgz into MIRROR_DIR (default build/charts; needs network)
 	PYTHONPATH="$(COLLECTIONS_ROOT)" "$(BIN)/python" scripts/mirror.py "$(MIRROR_DIR)"
 
@@ -158,11 +166,14 @@ deploy-aws: setup ## Deploy inventories/aws-dev
 deploy-azure: setup ## Deploy inventories/azure-dev
 	$(call playbook,site.yml,inventories/azure-dev,-e platform_mode=apply)
 
+status: setup ## Read-only status (workloads, Helm releases, endpoints): make status INVENTORY=inventories/aws-dev
+	$(call playbook,playbooks/status.yml,$(INVENTORY),$(status_args))
+
 status-aws: setup ## Platform status for inventories/aws-dev
-	$(call playbook,playbooks/status.yml,inventories/aws-dev)
+	$(call playbook,playbooks/status.yml,inventories/aws-dev,$(status_args))
 
 status-azure: setup ## Platform status for inventories/azure-dev
-	$(call playbook,playbooks/status.yml,inventories/azure-dev)
+	$(call playbook,playbooks/status.yml,inventories/azure-dev,$(status_args))
 
 destroy-aws: setup ## Tear down inventories/aws-dev
 	$(call playbook,playbooks/destroy.yml,inventories/aws-dev)
@@ -186,14 +197,17 @@ terraform-apply-azure: setup ## Terraform apply of inventories/azure-dev
 	$(call playbook,playbooks/infrastructure.yml,inventories/azure-dev,-e platform_mode=apply)
 
 .PHONY: port-forward-mlflow port-forward-argocd port-forward-grafana
-port-forward-mlflow: setup ## MLflow at http://localhost:5000
-	"$(BIN)/kubectl" port-forward -n mlflow "svc/$(MLFLOW_SERVICE)" 5000:$(MLFLOW_SERVICE_PORT)
+port-forward-mlflow: setup ## MLflow at http://localhost:5000 (INVENTORY=..., its kubeconfig as status uses it)
+	@kubeconfig=$(call kubeconfig_of,$(INVENTORY)); \
+	"$(BIN)/kubectl" --kubeconfig "$$kubeconfig" port-forward -n mlflow "svc/$(MLFLOW_SERVICE)" 5000:$(MLFLOW_SERVICE_PORT)
 
 port-forward-argocd: setup ## Argo CD at http://localhost:8080
-	"$(BIN)/kubectl" port-forward -n argocd "svc/$(ARGOCD_SERVICE)" 8080:$(ARGOCD_SERVICE_PORT)
+	@kubeconfig=$(call kubeconfig_of,$(INVENTORY)); \
+	"$(BIN)/kubectl" --kubeconfig "$$kubeconfig" port-forward -n argocd "svc/$(ARGOCD_SERVICE)" 8080:$(ARGOCD_SERVICE_PORT)
 
 port-forward-grafana: setup ## Grafana at http://localhost:3000
-	"$(BIN)/kubectl" port-forward -n monitoring "svc/$(GRAFANA_SERVICE)" 3000:$(GRAFANA_SERVICE_PORT)
+	@kubeconfig=$(call kubeconfig_of,$(INVENTORY)); \
+	"$(BIN)/kubectl" --kubeconfig "$$kubeconfig" port-forward -n monitoring "svc/$(GRAFANA_SERVICE)" 3000:$(GRAFANA_SERVICE_PORT)
 
 ##@ Misc
 .PHONY: bench clean distclean

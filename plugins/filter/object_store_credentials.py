@@ -36,7 +36,8 @@ EXAMPLES = r"""
   # aws, azure: {secret_name: null, keys: {}, env: {}, objects: []}
   # local:      {secret_name: object-store-credentials,
   #              keys: {access_key: AWS_ACCESS_KEY_ID, secret_key: AWS_SECRET_ACCESS_KEY},
-  #              env: {AWS_DEFAULT_REGION: us-east-1, AWS_ENDPOINT_URL_S3: http://minio..., MLFLOW_S3_ENDPOINT_URL: ...},
+  #              env: {AWS_DEFAULT_REGION: us-east-1, AWS_ENDPOINT_URL_S3: http://minio...,
+  #                    MLFLOW_S3_ENDPOINT_URL: http://minio...},
   #              objects: [<ExternalSecret object-store-credentials>]}
 """
 

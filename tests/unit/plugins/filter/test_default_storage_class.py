@@ -26,5 +26,6 @@ def test_azure_has_its_own():
 
 
 def test_unknown_cloud():
-    with pytest.raises(AnsibleFilterError, match=r"default_storage_class: unknown cloud 'gcp'; allowed: aws, azure, local"):
+    message = r"default_storage_class: unknown cloud 'gcp'; allowed: aws, azure, local"
+    with pytest.raises(AnsibleFilterError, match=message):
         default_storage_class("gcp")

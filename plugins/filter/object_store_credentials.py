@@ -45,7 +45,7 @@ RETURN = r"""
 _value:
   description:
     - C(secret_name) (the Secret with the S3 keys, or null), C(keys) (C(access_key) and C(secret_key) to the key
-      in that Secret), C(env) (plain container environment: endpoint and region) and C(objects) (the
+      in that Secret), C(env) (plain container environment, the endpoint and region) and C(objects) (the
       ExternalSecret to apply in the namespace first).
   type: dict
 """

@@ -130,8 +130,8 @@ class ActionModule(PlatformAction):
         picked = [
             release_selected(o, r.get("wave"), run_tags, skip_tags) for o, r in zip(owners, releases, strict=True)
         ]
-        complete = {o for o in owners if all(p for o2, p in zip(owners, picked, strict=True) if o2 == o)}
-        left_out = [role for role in enabled if role not in complete]
+        unpicked = {owner for owner, chosen in zip(owners, picked, strict=True) if not chosen}
+        left_out = [role for role in enabled if role not in described_roles or role in unpicked]
         self._owners = owners
         return releases, picked, disabled, left_out
 

@@ -149,14 +149,13 @@ def classify(stderr: str) -> tuple:
         if needle in lower:
             return True, reason
     if any(needle in lower for needle in _UNAUTHORIZED):
-        return False, "not authorised: " + _first_line(text)
+        return False, _first_line("not authorised: " + text)
     return False, _first_line(text)
 
 
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    line = lines[0] if lines else "no output"
-    line = re.sub(r"^(error|Error):\s*", "", line)
+    line = re.sub(r"^(error|Error):\s*", "", lines[0] if lines else "no output")
     return line if len(line) <= 300 else line[:297] + "..."
 
 

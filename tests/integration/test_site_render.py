@@ -66,10 +66,10 @@ def all_objects(build: Path, host: str) -> list:
     return objects
 
 
-def host_of(name: str) -> str:
-    return yaml.safe_load((REPO / "inventories" / name / "hosts.yml").read_text())["all"]["children"][
-        "platform_clusters"
-    ]["hosts"].popitem()[0]
+def cluster_of(name: str) -> str:
+    """The folder of inventory ``name``'s cluster under the build dir (its platform_cluster_name)."""
+    settings = yaml.safe_load((REPO / "inventories" / name / "group_vars" / "all" / "platform.yml").read_text())
+    return settings["platform_cluster_name"]
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +90,7 @@ def test_renders_every_enabled_component(rendered, name):
         if settings["platform_cloud"] in entry["clouds"] and settings.get(f"{component}_enabled", True)
     )
     assert len(expected) >= 3
-    tree = manifests.load_tree(rendered[name].build_dir / host_of(name))
+    tree = manifests.load_tree(rendered[name].build_dir / cluster_of(name))
     # A component may render a second chart into <component>_<part>/ (e.g. its CRDs).
     assert sorted({folder for folder in tree if folder in expected}) == expected
     assert all(folder in expected or folder.rsplit("_", 1)[0] in expected for folder in tree), sorted(tree)
@@ -100,7 +100,7 @@ def test_renders_every_enabled_component(rendered, name):
 
 @pytest.mark.parametrize("name", INVENTORIES)
 def test_a_every_object_validates(rendered, crd_schemas, name):
-    objects = all_objects(rendered[name].build_dir, host_of(name))
+    objects = all_objects(rendered[name].build_dir, cluster_of(name))
     core, custom = schemas.validate_core(objects, k8s_version="1.32.0")
     crds = schemas.load_crd_schemas(
         None, extra_crd_objects=[o for o in objects if o["kind"] == "CustomResourceDefinition"]
@@ -114,7 +114,7 @@ def test_b_every_values_key_exists_in_the_chart(rendered, upstream, name):
     versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())
     charts = {c["name"]: c for c in versions["platform_versions"]["charts"].values()}
     problems = []
-    for _component, content in manifests.load_tree(rendered[name].build_dir / host_of(name)).items():
+    for _component, content in manifests.load_tree(rendered[name].build_dir / cluster_of(name)).items():
         if not content.chart_name:  # a release of our own manifests only
             assert not content.chart_objects, f"{_component}: chart objects without a chart"
             continue
@@ -142,7 +142,7 @@ def mlflow_container_args(objects):
 
 
 def test_c_aws_facts(rendered):
-    objects = all_objects(rendered["aws-dev"].build_dir, host_of("aws-dev"))
+    objects = all_objects(rendered["aws-dev"].build_dir, cluster_of("aws-dev"))
     sa = find(objects, "ServiceAccount", "mlflow", "mlflow")
     assert (
         sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == "arn:aws:iam::123456789012:role/mlops-dev-mlflow"
@@ -162,7 +162,7 @@ def test_c_aws_facts(rendered):
 
 
 def test_c_azure_facts(rendered):
-    objects = all_objects(rendered["azure-dev"].build_dir, host_of("azure-dev"))
+    objects = all_objects(rendered["azure-dev"].build_dir, cluster_of("azure-dev"))
     sa = find(objects, "ServiceAccount", "mlflow", "mlflow")
     assert sa["metadata"]["annotations"]["azure.workload.identity/client-id"] == "22222222-2222-2222-2222-222222222222"
     deployment, args = mlflow_container_args(objects)
@@ -183,7 +183,7 @@ def test_c_azure_facts(rendered):
 
 @pytest.mark.parametrize("name", INVENTORIES)
 def test_c_wiring_and_hygiene(rendered, name):
-    objects = all_objects(rendered[name].build_dir, host_of(name))
+    objects = all_objects(rendered[name].build_dir, cluster_of(name))
     problems = (
         wiring.monitors_select_something(objects, also_present=wiring.CLUSTER_PROVIDED_SERVICES)
         + wiring.scaled_objects_target_exists(objects)
@@ -209,7 +209,7 @@ def test_c_wiring_and_hygiene(rendered, name):
 def test_every_object_is_rendered_once(rendered, name):
     """Two releases owning one object (a namespace, say) would fight over it in GitOps and in apply mode."""
     seen, duplicates = {}, []
-    for folder, content in manifests.load_tree(rendered[name].build_dir / host_of(name)).items():
+    for folder, content in manifests.load_tree(rendered[name].build_dir / cluster_of(name)).items():
         for obj in content.chart_objects + content.our_objects:
             key = (
                 obj["apiVersion"].split("/")[0] if "/" in obj["apiVersion"] else "",
@@ -250,7 +250,7 @@ def test_c_every_cloud_identity_is_bound(rendered, name):
         )
         for key in keys
     }
-    problems = wiring.identities_bound(all_objects(rendered[name].build_dir, host_of(name)), bindings)
+    problems = wiring.identities_bound(all_objects(rendered[name].build_dir, cluster_of(name)), bindings)
     assert not problems, "\n".join(problems)
 
 

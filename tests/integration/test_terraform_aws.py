@@ -33,7 +33,8 @@ pytestmark = pytest.mark.slow
 
 SKIP = tfh.skip_reason()
 INVENTORY = REPO / "inventories" / "aws-dev"
-HOST = "mlops-dev-aws"
+# The cluster folder under the build dir: the inventory's platform_cluster_name.
+CLUSTER_DIR = "mlops-dev"
 
 # What moto 5.2.5 enforces once IAM enforcement is on (POST /moto-api/reset-auth with 0; see
 # moto/core/authorization.py and moto/iam/access_control.py). Printed with the matrix.
@@ -229,7 +230,7 @@ def test_b_apply_through_the_playbook_prints_no_value(platform):
 
 
 def test_b_platform_infra_is_the_terraform_outputs(platform):
-    host_dir = platform.build / HOST
+    host_dir = platform.build / CLUSTER_DIR
     outputs = tfh.outputs(platform.root)
     infra = json.loads((host_dir / "infra.json").read_text())
     # No output of the AWS root is sensitive; Terraform drops null outputs, the role keeps them as null.
@@ -313,7 +314,7 @@ def test_d_render_from_the_real_outputs(platform, upstream, tmp_path):
     assert "Render: terraform plan (read-only)" in run.output
     identities = tfh.outputs(platform.root)["identities"]
     bucket = tfh.outputs(platform.root)["object_store_bucket"]
-    objects = all_objects(build, HOST)
+    objects = all_objects(build, CLUSTER_DIR)
     sa = find(objects, "ServiceAccount", "mlflow", "mlflow")
     assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == identities["mlflow"]
     _deployment, args = mlflow_container_args(objects)
@@ -630,5 +631,5 @@ def test_f_destroy_through_the_playbook(platform):
     assert run.rc == 0, run.output[-8000:]
     assert "Destroy complete!" in run.output, run.output[-3000:]
     assert tfh.state_resources(platform.root) == []
-    assert not (platform.build / HOST / "kubeconfig").exists()
-    assert not (platform.build / HOST / "infra.json").exists()
+    assert not (platform.build / CLUSTER_DIR / "kubeconfig").exists()
+    assert not (platform.build / CLUSTER_DIR / "infra.json").exists()

@@ -95,7 +95,7 @@ lock: ## Regenerate requirements/{dev,checkov}.txt from requirements/{dev,checko
 	@PYTHON="$(PYTHON)" LOCK_NAME=checkov scripts/lock.sh
 
 ##@ Tests
-.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration molecule docs build fmt
+.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration molecule molecule-kind docs build fmt
 test: setup ## THE test command (~13 min on 2 cores): lint, sanity, unit, integration, molecule, docs, build, summary
 	@scripts/test-all.sh lint sanity unit integration molecule docs build
 
@@ -142,6 +142,9 @@ integration: setup ## pytest tests/integration (offline, against the real upstre
 
 molecule: setup ## molecule test -s default (offline render scenario: converge, idempotence, verify)
 	"$(BIN)/molecule" test -s default
+
+molecule-kind: setup ## molecule test -s kind (needs Docker, kind and network: apply on a kind cluster; GitHub Actions runs it)
+	"$(BIN)/molecule" test -s kind
 
 docs: setup ## ansible-doc renders every module and filter
 	@scripts/check-docs.sh

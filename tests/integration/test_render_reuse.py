@@ -60,7 +60,7 @@ def test_a_unchanged_rerun_ends_at_once_and_any_change_renders(tmp_path, upstrea
     again = run_site(inventory, build)
     assert again.rc == 0, again.output[-4000:]
     assert REUSED in again.output and RELEASE_TASK not in again.output
-    assert again.recap[host.name] == {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
+    assert again.recap["mlops-dev-aws"] == {"ok": 1, "changed": 0, "unreachable": 0, "failed": 0}
     assert snapshot(build) == before
 
     # A rendered file edited by hand: rendered again, and the edit is gone.

@@ -30,7 +30,6 @@ from ansible_collections.mlops.platform.plugins.module_utils.release import (
     MANIFESTS_FILE,
     VALUES_FILE,
     YAML_LOADER,
-    split_sources,
 )
 
 try:
@@ -176,10 +175,11 @@ class Plan:
     after: list
     values_file: str | None
     values: dict
-    chart_objects: list  # (source path, object) of chart.yaml: what the chart must render at install
+    chart_objects: list  # the objects of chart.yaml (the reviewed render of the chart)
+    crds_folder: frozenset = frozenset()  # names of the CRDs that come from the chart's crds/ folders
 
 
-def read_plan(folder: str, release: dict) -> Plan:
+def read_plan(folder: str, release: dict, crds_folder: frozenset = frozenset()) -> Plan:
     """The rendered files of ``release`` in ``folder``; the object counts must match its description."""
     path = os.path.join(folder, MANIFESTS_FILE)
     try:
@@ -200,19 +200,45 @@ def read_plan(folder: str, release: dict) -> Plan:
         with open(values_file, encoding="utf-8") as handle:
             values = yaml.load(handle, Loader=YAML_LOADER) or {}
         with open(os.path.join(folder, CHART_FILE), encoding="utf-8") as handle:
-            chart_objects = split_sources(handle.read())
-    return Plan(namespace, before, after, values_file, values, chart_objects)
+            chart_objects = load_documents(handle.read())
+    return Plan(namespace, before, after, values_file, values, chart_objects, frozenset(crds_folder))
 
 
-def installed_objects(chart_objects: list) -> list:
+def chart_crd_names(release: dict, target: Target, run) -> frozenset:
+    """The names of the CRDs in the chart's crds/ folders (``helm show crds``; the chart, no cluster)."""
+    argv = [target.helm, "show", "crds", release["chart_ref"], "--version", str(release["chart_version"])]
+    if release.get("chart_repo"):
+        argv += ["--repo", release["chart_repo"]]
+    rc, out, err = run(argv, None)
+    if rc != 0:
+        raise PlatformError(f"{release['component']}: helm show crds failed: {_first_line(err or out)}")
+    # helm prints the files one after the other, not always with a document separator between them.
+    text = re.sub(r"(?m)^(?=apiVersion:)", "---\n", out)
+    return frozenset(
+        (doc.get("metadata") or {}).get("name")
+        for doc in load_documents(text)
+        if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"
+    )
+
+
+def _is_crds_folder(obj: dict, names: frozenset) -> bool:
+    return obj.get("kind") == "CustomResourceDefinition" and (obj.get("metadata") or {}).get("name") in names
+
+
+def installed_objects(plan: Plan) -> list:
     """The chart objects helm installs as the release's manifest: not hooks, not the chart's crds/ folder."""
-    kept = []
-    for source, obj in chart_objects:
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        if HOOK_ANNOTATION in annotations or "/crds/" in (source or ""):
-            continue
-        kept.append(obj)
-    return kept
+    return [
+        obj
+        for obj in plan.chart_objects
+        if HOOK_ANNOTATION not in ((obj.get("metadata") or {}).get("annotations") or {})
+        and not _is_crds_folder(obj, plan.crds_folder)
+    ]
+
+
+def crds_folder_objects(plan: Plan) -> list:
+    """The rendered CRDs of the chart's crds/ folders. helm installs those once and never upgrades them;
+    apply applies them itself (server-side) before the chart, so a new chart version brings its CRDs."""
+    return [obj for obj in plan.chart_objects if _is_crds_folder(obj, plan.crds_folder)]
 
 
 def identity(obj: dict) -> tuple:
@@ -364,6 +390,8 @@ class ReleaseApply:
             "--timeout",
             f"{self.target.timeout}s",
             "--atomic",
+            # Applied above, server-side, so that they are upgraded too (helm only ever creates them).
+            "--skip-crds",
         ]
         if release.get("chart_repo"):
             argv += ["--repo", release["chart_repo"]]
@@ -378,7 +406,7 @@ class ReleaseApply:
     def chart_diff(self, current) -> str:
         """The release's stored manifest against the render (what helm-diff shows by default); Secrets masked."""
         name = f"{self.record.component} (helm release {self.record.release})"
-        wanted = sorted((masked(o) for o in installed_objects(self.plan.chart_objects)), key=identity)
+        wanted = sorted((masked(o) for o in installed_objects(self.plan)), key=identity)
         after = dump_documents(wanted)
         if current is None:
             return f"{name}: would install {len(wanted)} objects of chart {self.record.chart}\n"
@@ -401,6 +429,7 @@ class ReleaseApply:
             self.objects("namespace", self.plan.namespace)
             self.objects("objects before the chart", self.plan.before)
             if self.release.get("chart_ref"):
+                self.objects("chart CRDs", crds_folder_objects(self.plan))
                 self.chart()
             self.objects("objects after the chart", self.plan.after)
         except StepFailed as failed:
@@ -424,7 +453,10 @@ def apply_wave(releases: list, target: Target, run, check_mode=False, want_diff=
     call, so a bad render fails the wave before anything is applied. ``target.workdir`` receives
     the post-renderer's input of each chart release.
     """
-    plans = [read_plan(release["folder"], release) for release in releases]
+    plans = [
+        read_plan(release["folder"], release, chart_crd_names(release, target, run) if release.get("chart_ref") else ())
+        for release in releases
+    ]
     for release, plan in zip(releases, plans, strict=True):
         if release.get("chart_ref"):
             write_postrender_spec(os.path.join(target.workdir, release["component"] + ".json"), release, plan)
@@ -442,7 +474,7 @@ def write_postrender_spec(path: str, release: dict, plan: Plan) -> None:
     spec = {
         "component": release["component"],
         "drop": release.get("drop") or [],
-        "expect": sorted([list(identity(obj)) for obj in installed_objects(plan.chart_objects)]),
+        "expect": sorted([list(identity(obj)) for obj in installed_objects(plan)]),
     }
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(spec, handle, sort_keys=True, indent=1)

@@ -229,20 +229,6 @@ def split_documents(text: str, parse_kinds=frozenset()) -> list:
     return docs
 
 
-_SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
-
-
-def split_sources(text: str) -> list:
-    """Every object of a rendered ``chart.yaml``, parsed, with the chart file it came from (``# Source:``)."""
-    pairs = []
-    for raw in _DOC_SPLIT.split("\n" + text):
-        obj = yaml.load(raw, Loader=YAML_LOADER)
-        if isinstance(obj, dict) and "kind" in obj:
-            source = _SOURCE.search(raw)
-            pairs.append((source.group(1).strip() if source else "", obj))
-    return pairs
-
-
 def _matches(rule: dict, obj: dict) -> bool:
     meta = obj.get("metadata") or {}
     return rule.get("kind") == obj.get("kind") and rule.get("name") == meta.get("name")

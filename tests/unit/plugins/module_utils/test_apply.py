@@ -58,6 +58,9 @@ def write_release(tmp_path, component="demo", chart=True, pre=1, post=1, values=
     return release
 
 
+CRD = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\n"
+
+
 class Cluster:
     """Answers kubectl and helm calls; records them."""
 
@@ -69,6 +72,8 @@ class Cluster:
         verb = argv[1]
         if self.fail_on and self.fail_on in " ".join(argv):
             return 2, "", self.error  # kubectl diff: 1 means "differs", more is an error
+        if argv[0] == "helm" and verb == "show":  # helm show crds: the chart's crds/ folder
+            return 0, CRD, ""
         if argv[0] == "kubectl" and verb == "diff":
             return self.diff_rc, "diff -u a b\n-x\n+y\n" if self.diff_rc == 1 else "", ""
         if argv[0] == "helm" and verb == "status":
@@ -76,6 +81,10 @@ class Cluster:
                 return 1, "", "Error: release: not found"
             return 0, json.dumps(self.status), ""
         return 0, "", ""
+
+    def cluster_calls(self):
+        """The calls that reach the API server (helm show reads the chart only)."""
+        return [argv for argv in self.calls if argv[1] != "show"]
 
     def verbs(self):
         return [f"{argv[0]} {argv[1]}" for argv in self.calls]
@@ -91,10 +100,14 @@ def test_a_new_release_runs_every_step_in_order(tmp_path):
     records, _ = apply.apply_wave([release], target(tmp_path), cluster)
     assert records[0].error is None and records[0].changed
     assert cluster.verbs() == [
+        "helm show",
         "kubectl diff",
         "kubectl apply",
         "kubectl diff",
         "kubectl apply",
+        "kubectl diff",  # the chart's crds/ folder, applied server-side (helm never upgrades those)
+        "kubectl apply",
+        "kubectl wait",
         "helm status",
         "helm upgrade",
         "kubectl diff",
@@ -105,7 +118,8 @@ def test_a_new_release_runs_every_step_in_order(tmp_path):
     assert upgrade[upgrade.index("--values") + 1] == str(tmp_path / "demo" / "values.yaml")
     assert {"--install", "--wait", "--atomic"} <= set(upgrade)
     assert "--post-renderer" not in upgrade  # no post-renderer configured in this target
-    assert [s["result"] for s in records[0].steps] == ["changed"] * 4
+    assert "--skip-crds" in upgrade
+    assert [s["result"] for s in records[0].steps] == ["changed"] * 5
 
 
 def test_an_unchanged_release_changes_nothing(tmp_path):
@@ -181,7 +195,7 @@ def test_an_unreachable_cluster_stops_the_release_at_its_first_call_and_names_th
     cluster = Cluster(fail_on="kubectl", error=REFUSED)
     records, _ = apply.apply_wave([release], target(tmp_path), cluster)
     record = records[0]
-    assert record.unreachable and len(cluster.calls) == 1
+    assert record.unreachable and len(cluster.cluster_calls()) == 1
     assert record.error.startswith("cluster https://127.0.0.1:6443 is unreachable (unreachable) at step 'namespace'")
     assert "nothing of this release was applied" in record.error
     message = apply.failure_message(records, 10)
@@ -224,7 +238,7 @@ def test_an_edited_render_fails_before_any_cluster_call(tmp_path):
     cluster = Cluster()
     with pytest.raises(PlatformError, match="holds 3 objects, the render of this run 4"):
         apply.apply_wave([release], target(tmp_path), cluster)
-    assert cluster.calls == []
+    assert cluster.cluster_calls() == []
 
 
 def test_the_releases_of_a_wave_run_side_by_side(tmp_path):

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from typing import ClassVar
 
-from ansible_collections.mlops.platform.plugins.action.release_render import find_helm
+from ansible_collections.mlops.platform.plugins.action.release_render import find_helm, find_tool
 from ansible_collections.mlops.platform.plugins.module_utils.apply import (
     ARGUMENT_SPEC,
     Target,
@@ -35,14 +34,6 @@ def run_command(argv: list, stdin: str | None = None) -> tuple:
     except OSError as err:
         return 127, "", f"{argv[0]}: {err.strerror}"
     return proc.returncode, proc.stdout, proc.stderr
-
-
-def find_kubectl() -> str:
-    search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    kubectl = shutil.which("kubectl", path=search)
-    if not kubectl:
-        raise PlatformError(f"kubectl not found next to {sys.executable} or on PATH; set platform_kubectl_binary")
-    return kubectl
 
 
 def cluster_server(target: Target) -> str:
@@ -68,7 +59,7 @@ class ActionModule(PlatformAction):
         target = Target(
             kubeconfig=args["kubeconfig"] or None,
             context=args["context"] or None,
-            kubectl=args["kubectl_binary"] or find_kubectl(),
+            kubectl=args["kubectl_binary"] or find_tool("kubectl"),
             helm=args["helm_binary"] or find_helm(),
             timeout=args["timeout"],
             postrender=(sys.executable, str(POSTRENDER)),

@@ -54,12 +54,17 @@ def run_command(argv: list) -> tuple:
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def find_helm() -> str:
+def find_tool(name: str) -> str:
+    """``name`` next to the Python running Ansible (the venv `make setup` creates), else on PATH."""
     search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    helm = shutil.which("helm", path=search)
-    if not helm:
-        raise PlatformError(f"helm not found next to {sys.executable} or on PATH; set platform_helm_binary")
-    return helm
+    found = shutil.which(name, path=search)
+    if not found:
+        raise PlatformError(f"{name} not found next to {sys.executable} or on PATH; set platform_{name}_binary")
+    return found
+
+
+def find_helm() -> str:
+    return find_tool("helm")
 
 
 class ActionModule(PlatformAction):

@@ -51,20 +51,27 @@ class PlaybookRun:
         return sum(host["changed"] for host in self.recap.values())
 
 
+def playbook_env(root: Path, environment: dict | None = None) -> dict:
+    """The environment of a playbook run from ``root``: no cloud credential or kubeconfig of the caller,
+    ``root``'s ansible.cfg, the venv first on PATH; ``environment`` added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
+    env.update(
+        ANSIBLE_CONFIG=str(root / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    env.update(environment or {})
+    return env
+
+
 def run_playbook(args: list, build_dir: Path, environment: dict | None = None) -> PlaybookRun:
     """``ansible-playbook <args>`` from the repository with its ansible.cfg, as the README runs it.
 
     No cloud credential or kubeconfig of the caller reaches the run (``environment`` adds variables).
     """
     argv = [ansible_bin("ansible-playbook"), *args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
-    env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    env.update(environment or {})
+    env = playbook_env(REPO, environment)
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
     return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build_dir)

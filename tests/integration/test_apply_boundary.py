@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO, ansible_bin, upstream_dir
+from .conftest import REPO, ansible_bin, playbook_env, upstream_dir
 
 WAVE_TASK = "Release | Apply side by side, until ready, the releases of wave "
 RENDER_TASK = "Release | Describe and render every release"
@@ -60,13 +60,7 @@ def nowhere(tmp_path_factory) -> tuple:
 
 def apply(inventory: Path, build: Path, kubeconfig: Path, *extra: str, root: Path = REPO) -> tuple:
     """site.yml in apply mode with the JSON callback: (rc, parsed output, raw output)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "ARM_")) and k != "KUBECONFIG"}
-    env.update(
-        ANSIBLE_CONFIG=str(root / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_NOCOLOR="1",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+    env = playbook_env(root, {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
     if root != REPO:
         env["ANSIBLE_COLLECTIONS_PATH"] = str(root.parents[2])
     argv = [

@@ -9,7 +9,7 @@ short_description: The default build folder, in the user's project, never inside
 version_added: 0.2.0
 description:
   - The default of C(platform_build_dir), from C(playbook_dir).
-  - For a playbook of an installed collection (C(ansible-playbook mlops.platform.site): the playbook lies under
+  - For a playbook of an installed collection (C(ansible-playbook mlops.platform.site), whose playbook lies under
     C(ansible_collections/)), the folder C(build) in the directory C(ansible-playbook) runs in.
   - For the playbooks of a checkout (C(site.yml) imports C(playbooks/site.yml)), the checkout's C(build).
   - For a playbook of the user's own project, C(build) next to it.

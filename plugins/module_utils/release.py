@@ -44,6 +44,7 @@ try:
     YAML_LOADER = _Loader
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
+    YAML_LOADER = None
 
 # The files a rendered component directory holds. Only these are ever written or removed.
 CHART_FILE = "chart.yaml"

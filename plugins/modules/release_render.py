@@ -26,8 +26,8 @@ description:
     C(manifests_pre_template), C(manifests_template)) from the role's C(templates/) folder; those of
     a release with C(requires_all_releases) see the other releases as C(release__described). Folders of
     disabled components, and of selected ones that release no more, are removed.
-  - Sets the fact C(release__pending), the releases in wave order (what apply mode installs): names,
-    wave, object counts, chart source and rendered folder, never values.
+  - "Sets the fact C(release__pending), the releases in wave order (what apply mode installs): names,
+    wave, object counts, chart source and rendered folder, never values."
   - Files are written only when every release rendered. Charts that cannot be downloaded are reported
     together, with the C(helm pull) command of each and how to point O(chart_mirror) at a mirror.
   - This is the release backend of the C(mlops.platform.release) role; use that role.

@@ -114,9 +114,9 @@ def boundary(parsed: dict, server: str, wave: int, expected: list) -> dict:
     waves = [(name, r) for name, r in results if name.startswith(WAVE_TASK)]
     assert failed, "nothing failed: the cluster boundary was never reached"
     (name, result), *others = failed
-    assert not others, f"more than one task failed: {[n for n, _ in failed]}"
+    assert not others, f"more than one task failed: {[n for n, _result in failed]}"
     assert name.startswith(WAVE_TASK), f"task {name!r} failed before any release ran: {result.get('msg')}"
-    assert len(waves) == 1, f"expected the one wave {wave}, got {[n for n, _ in waves]}"
+    assert len(waves) == 1, f"expected the one wave {wave}, got {[n for n, _result in waves]}"
     records = result.get("releases")
     assert records, f"the wave task failed without running its module: {result.get('msg')}"
     assert result["wave"] == wave

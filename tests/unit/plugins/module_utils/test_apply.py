@@ -97,7 +97,7 @@ def target(tmp_path):
 def test_a_new_release_runs_every_step_in_order(tmp_path):
     release = write_release(tmp_path)
     cluster = Cluster()
-    records, _ = apply.apply_wave([release], target(tmp_path), cluster)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), cluster)
     assert records[0].error is None and records[0].changed
     assert cluster.verbs() == [
         "helm show",
@@ -147,7 +147,7 @@ def test_an_unchanged_release_changes_nothing(tmp_path):
 def test_a_release_that_differs_is_upgraded(tmp_path, status):
     release = write_release(tmp_path, values={})
     cluster = Cluster(diff_rc=0, status=status)
-    records, _ = apply.apply_wave([release], target(tmp_path), cluster)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), cluster)
     assert "helm upgrade" in cluster.verbs() and records[0].changed
 
 
@@ -182,18 +182,18 @@ def test_check_mode_plans_objects_whose_crd_an_earlier_step_installs(tmp_path):
             return 2, "", 'error: no matches for kind "ClusterIssuer" in version "cert-manager.io/v1"'
         return cluster(argv, stdin)
 
-    records, _ = apply.apply_wave([release], target(tmp_path), run, check_mode=True)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), run, check_mode=True)
     assert records[0].error is None
     assert records[0].steps[-1] == {"step": "objects after the chart", "result": "would change"}
     # Outside check mode the same answer is a failure.
-    records, _ = apply.apply_wave([release], target(tmp_path), run)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), run)
     assert records[0].error and not records[0].unreachable
 
 
 def test_an_unreachable_cluster_stops_the_release_at_its_first_call_and_names_the_endpoint(tmp_path):
     release = write_release(tmp_path)
     cluster = Cluster(fail_on="kubectl", error=REFUSED)
-    records, _ = apply.apply_wave([release], target(tmp_path), cluster)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), cluster)
     record = records[0]
     assert record.unreachable and len(cluster.cluster_calls()) == 1
     assert record.error.startswith("cluster https://127.0.0.1:6443 is unreachable (unreachable) at step 'namespace'")
@@ -205,7 +205,7 @@ def test_an_unreachable_cluster_stops_the_release_at_its_first_call_and_names_th
 def test_helm_errors_are_classified_too(tmp_path):
     release = write_release(tmp_path, chart=True)
     cluster = Cluster(fail_on="helm status", error=HELM_REFUSED, diff_rc=0)
-    records, _ = apply.apply_wave([release], target(tmp_path), cluster)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), cluster)
     assert records[0].unreachable and "at step 'chart'" in records[0].error
 
 
@@ -228,7 +228,7 @@ def test_classify(text, unreachable):
 def test_a_release_error_never_echoes_more_than_one_line(tmp_path):
     release = write_release(tmp_path)
     cluster = Cluster(fail_on="kubectl diff", error="Error: boom\nvalues:\n  password: hunter2\n")
-    records, _ = apply.apply_wave([release], target(tmp_path), cluster)
+    records, _diffs = apply.apply_wave([release], target(tmp_path), cluster)
     assert records[0].error == "at step 'namespace': boom"
 
 
@@ -250,7 +250,7 @@ def test_the_releases_of_a_wave_run_side_by_side(tmp_path):
         time.sleep(0.01)
         return 2, "", REFUSED
 
-    records, _ = apply.apply_wave(releases, target(tmp_path), run)
+    records, _diffs = apply.apply_wave(releases, target(tmp_path), run)
     assert all(r.unreachable for r in records)
     assert max(r.started for r in records) < min(r.finished for r in records)
     # One at a time, the same wave cannot meet at the barrier.

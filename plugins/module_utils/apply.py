@@ -453,16 +453,18 @@ def apply_wave(releases: list, target: Target, run, check_mode=False, want_diff=
     call, so a bad render fails the wave before anything is applied. ``target.workdir`` receives
     the post-renderer's input of each chart release.
     """
-    plans = [
-        read_plan(release["folder"], release, chart_crd_names(release, target, run) if release.get("chart_ref") else ())
-        for release in releases
-    ]
+    def plan_of(release: dict) -> Plan:
+        names = chart_crd_names(release, target, run) if release.get("chart_ref") else ()
+        return read_plan(release["folder"], release, names)
+
+    if not releases:
+        return [], []
+    with ThreadPoolExecutor(max_workers=len(releases)) as pool:  # helm show crds may download each chart
+        plans = list(pool.map(plan_of, releases))
     for release, plan in zip(releases, plans, strict=True):
         if release.get("chart_ref"):
             write_postrender_spec(os.path.join(target.workdir, release["component"] + ".json"), release, plan)
     jobs = [ReleaseApply(r, p, target, run, check_mode, want_diff) for r, p in zip(releases, plans, strict=True)]
-    if not jobs:
-        return [], []
     with ThreadPoolExecutor(max_workers=workers if workers and workers > 0 else len(jobs)) as pool:
         futures = [pool.submit(job.apply) for job in jobs]
     records = [future.result() for future in futures]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -168,3 +169,79 @@ def test_build_dir_default(playbook_dir, tmp_path, monkeypatch):
     expected = tmp_path / "build" if "ansible_collections" in playbook_dir else Path(playbook_dir) / "build"
     assert build_dir(playbook_dir) == str(expected)
     assert build_dir(str(REPO / "playbooks")) == str(REPO / "build")
+
+
+def test_the_summary_after_apply_lists_the_endpoints(tmp_path):
+    """The summary template with Ingresses and Services as kubernetes.core.k8s_info returns them (an
+    Ingress with TLS and an address, one without status, a LoadBalancer Service with a hostname)."""
+    ingresses = [
+        {
+            "metadata": {"name": "mlflow", "namespace": "mlflow"},
+            "spec": {"rules": [{"host": "mlflow.example.com"}], "tls": [{"hosts": ["mlflow.example.com"]}]},
+            "status": {"loadBalancer": {"ingress": [{"hostname": "k8s-mlops-1234.elb.amazonaws.com"}]}},
+        },
+        {
+            "metadata": {"name": "argocd-server", "namespace": "argocd"},
+            "spec": {"rules": [{"host": "argocd.example.com"}]},
+        },
+        {"metadata": {"name": "other", "namespace": "default"}, "spec": {"rules": [{"host": "x.example.com"}]}},
+    ]
+    services = [
+        {
+            "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress"},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.1.2.3"}]}},
+        },
+        {"metadata": {"name": "mlflow", "namespace": "mlflow"}, "spec": {"type": "ClusterIP"}},
+    ]
+    variables = {
+        "platform_mode": "apply",
+        "platform_cloud": "aws",
+        "platform_cluster_name": "mlops-dev",
+        "platform_region": "eu-west-1",
+        "platform_cluster_dir": "/b/mlops-dev",
+        "release__pending": [
+            {
+                "wave": 10,
+                "component": "cert_manager",
+                "chart_name": "cert-manager",
+                "chart_version": "v1.19.1",
+                "release_name": "cert-manager",
+                "namespace": "cert-manager",
+            },
+        ],
+        "release__rendered": {},
+        "release__ingresses": {"resources": ingresses},
+        "release__services": {"resources": services},
+    }
+    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
+    (tmp_path / "play.yml").write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars_files": [str(tmp_path / "vars.yml")],
+                    "tasks": [
+                        {
+                            "ansible.builtin.copy": {
+                                "content": "{{ lookup('ansible.builtin.template', '"
+                                + str(REPO / "roles/release/templates/summary.j2")
+                                + "') | from_yaml | to_json }}",
+                                "dest": str(tmp_path / "summary.json"),
+                            }
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    run = run_playbook([str(tmp_path / "play.yml"), "-i", "localhost,", "-c", "local"], tmp_path)
+    assert run.rc == 0, run.output[-3000:]
+    lines = json.loads((tmp_path / "summary.json").read_text())
+    assert lines[1] == "installed from the render in /b/mlops-dev, wave by wave"
+    assert "wave 10 cert_manager: cert-manager v1.19.1 (release cert-manager, namespace cert-manager)" in lines
+    assert "endpoint mlflow/mlflow: https://mlflow.example.com -> k8s-mlops-1234.elb.amazonaws.com" in lines
+    assert "endpoint argocd/argocd-server: http://argocd.example.com -> no address yet" in lines
+    assert "load balancer ingress/ingress-nginx-controller: 10.1.2.3" in lines
+    assert not any("x.example.com" in line or "ClusterIP" in line for line in lines)

@@ -453,6 +453,7 @@ def apply_wave(releases: list, target: Target, run, check_mode=False, want_diff=
     call, so a bad render fails the wave before anything is applied. ``target.workdir`` receives
     the post-renderer's input of each chart release.
     """
+
     def plan_of(release: dict) -> Plan:
         names = chart_crd_names(release, target, run) if release.get("chart_ref") else ()
         return read_plan(release["folder"], release, names)

@@ -87,7 +87,7 @@ class ActionModule(PlatformAction):
             raise PlatformError(f"{role}: {name} does not render to YAML: {err}") from None
 
     def describe(self, catalog: dict, every_enabled: bool = False) -> tuple:
-        """``(releases in wave order, picked, disabled roles, left-out roles)``.
+        """``(releases in wave order, their roles, picked, disabled roles, left-out roles)``.
 
         ``picked[i]`` says whether ``--tags``/``--skip-tags`` select ``releases[i]``, by its role's tag or its
         wave's tag (``wave_<N>``). Left out: enabled roles with a release (or, unread, all) not picked. Only
@@ -137,8 +137,7 @@ class ActionModule(PlatformAction):
         ]
         unpicked = {owner for owner, chosen in zip(owners, picked, strict=True) if not chosen}
         left_out = [role for role in enabled if role not in described_roles or role in unpicked]
-        self._owners = owners
-        return releases, picked, disabled, left_out
+        return releases, owners, picked, disabled, left_out
 
     # ------------------------------------------------------------------ the task
     def act(self, args):
@@ -147,11 +146,9 @@ class ActionModule(PlatformAction):
         for_apply = args.pop("for_apply")
         if (catalog is None) == (args["releases"] is None):
             raise PlatformError("release_render: give either releases or components (the catalog), not both")
-        disabled, left_out = [], []
-        picked = owners = None
+        disabled, left_out, owners, picked = [], [], [], None
         if catalog is not None:
-            releases, picked, disabled, left_out = self.describe(catalog, every_enabled=for_apply)
-            owners = self._owners
+            releases, owners, picked, disabled, left_out = self.describe(catalog, every_enabled=for_apply)
             if not for_apply:
                 # Render mode renders what --tags picks; apply renders everything and installs the picked.
                 keep = [i for i, p in enumerate(picked) if p]

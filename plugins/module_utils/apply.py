@@ -6,7 +6,7 @@ Apply installs exactly what the render wrote (``<cluster dir>/<component>/``): `
 (the Namespace, our objects needed before the chart, our objects that need it) with
 ``kubectl apply --server-side``, and the chart with ``helm upgrade --install`` and the rendered
 ``values.yaml``; a post-renderer applies the same drop rules as the render and refuses a chart
-that renders other objects than the ones written (see :mod:`release_postrender`).
+that renders other objects than the ones written (``roles/release/files/postrender.py``).
 
 Every cluster call goes through the ``run(argv, stdin)`` function the caller passes, which returns
 ``(rc, stdout, stderr)``; each release records when it started and finished, so a wave's concurrency
@@ -16,7 +16,6 @@ is unreachable); no values are ever echoed.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -28,8 +27,11 @@ from ansible_collections.mlops.platform.plugins.module_utils.errors import Platf
 from ansible_collections.mlops.platform.plugins.module_utils.release import (
     CHART_FILE,
     MANIFESTS_FILE,
+    NETWORK_FAILURES,
     VALUES_FILE,
     YAML_LOADER,
+    dump_documents,
+    unified_diff,
 )
 
 try:
@@ -52,12 +54,8 @@ READY_CONDITIONS = {
 ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 # What kubectl and helm print when the API server cannot be reached (not a task or manifest problem).
 _UNREACHABLE = (
-    ("connection refused", "connection refused"),
-    ("no such host", "host name not found"),
-    ("i/o timeout", "timed out"),
+    *NETWORK_FAILURES,
     ("context deadline exceeded", "timed out"),
-    ("network is unreachable", "network unreachable"),
-    ("no route to host", "no route to host"),
     ("tls: ", "TLS handshake failed"),
     ("x509: ", "certificate not trusted"),
     ("kubernetes cluster unreachable", "unreachable"),
@@ -68,7 +66,6 @@ _UNAUTHORIZED = ("unauthorized", "forbidden", "must be logged in", "getting cred
 # In check mode the objects of an earlier, not yet installed, step cannot be looked up.
 _NOT_YET = ("no matches for kind", "the server could not find the requested resource", "not found")
 _SECRET_KINDS = ("Secret",)
-MAX_DIFF_LINES = 400
 
 
 @dataclass(frozen=True)
@@ -83,6 +80,10 @@ class Target:
     timeout: int = 600
     postrender: tuple = ()  # argv prefix of the post-renderer: (python, script)
     workdir: str = ""  # where the post-renderer's inputs are written
+
+    def postrender_spec(self, component: str) -> str:
+        """The post-renderer's input of ``component``'s chart (see :func:`write_postrender_spec`)."""
+        return os.path.join(self.workdir, component + ".json")
 
     def kubectl_argv(self, *args: str) -> list:
         argv = [self.kubectl]
@@ -160,10 +161,6 @@ def _first_line(text: str) -> str:
 
 def load_documents(text: str) -> list:
     return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]
-
-
-def dump_documents(objects: list) -> str:
-    return "".join("---\n" + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False) for obj in objects)
 
 
 @dataclass(frozen=True)
@@ -256,17 +253,6 @@ def masked(obj: dict) -> dict:
     return obj
 
 
-def text_diff(before: str, after: str, before_name: str, after_name: str) -> str:
-    lines = list(
-        difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), before_name, after_name, n=3
-        )
-    )
-    if len(lines) > MAX_DIFF_LINES:
-        lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more diff lines not shown\n"]
-    return "".join(lines)
-
-
 class ReleaseApply:
     """Apply one release's plan, step by step, through ``run``."""
 
@@ -281,9 +267,9 @@ class ReleaseApply:
         )
 
     # ------------------------------------------------------------------ helpers
-    def _call(self, step: str, argv: list, stdin: str | None = None, ok=(0,)) -> tuple:
+    def _call(self, step: str, argv: list, stdin: str | None = None) -> tuple:
         rc, out, err = self.run(argv, stdin)
-        if rc not in ok:
+        if rc != 0:
             unreachable, reason = classify(err or out)
             raise StepFailed(step, reason, unreachable)
         return rc, out, err
@@ -396,7 +382,7 @@ class ReleaseApply:
         if release.get("chart_repo"):
             argv += ["--repo", release["chart_repo"]]
         if self.target.postrender:
-            spec = os.path.join(self.target.workdir, self.release["component"] + ".json")
+            spec = self.target.postrender_spec(self.release["component"])
             argv += ["--post-renderer", self.target.postrender[0]]
             for arg in (*self.target.postrender[1:], spec):
                 argv += ["--post-renderer-args", arg]
@@ -420,7 +406,7 @@ class ReleaseApply:
         )
         if values:
             head += f"values that change (top-level keys): {', '.join(values)}\n"
-        return head + text_diff(dump_documents(stored), after, "installed", "rendered")
+        return head + unified_diff(dump_documents(stored), after, "installed", "rendered")
 
     # ------------------------------------------------------------------ the release
     def apply(self) -> Record:
@@ -464,7 +450,7 @@ def apply_wave(releases: list, target: Target, run, check_mode=False, want_diff=
         plans = list(pool.map(plan_of, releases))
     for release, plan in zip(releases, plans, strict=True):
         if release.get("chart_ref"):
-            write_postrender_spec(os.path.join(target.workdir, release["component"] + ".json"), release, plan)
+            write_postrender_spec(target.postrender_spec(release["component"]), release, plan)
     jobs = [ReleaseApply(r, p, target, run, check_mode, want_diff) for r, p in zip(releases, plans, strict=True)]
     with ThreadPoolExecutor(max_workers=workers if workers and workers > 0 else len(jobs)) as pool:
         futures = [pool.submit(job.apply) for job in jobs]

@@ -54,8 +54,8 @@ MANAGED_FILES = (CHART_FILE, MANIFESTS_FILE, VALUES_FILE)
 KEY_FILE = ".render.sha256"
 # Bump when the rendered layout or content rules change, so existing keys stop matching.
 RENDER_FORMAT = 3
-# A --diff of a rendered file shows at most this many lines (CRDs are megabytes).
-MAX_FILE_DIFF_LINES = 400
+# A --diff (of a rendered file, of a release's manifest) shows at most this many lines.
+MAX_DIFF_LINES = 400
 
 # Patterns start with a newline (the text gets one in front): a literal prefix lets the regex engine
 # skip ahead instead of trying every position of megabytes of CRDs.
@@ -122,14 +122,19 @@ def resolve_chart(chart: dict, mirror: str | None) -> ChartSource:
     return ChartSource(ref=name, version=version, repo=repo, name=name)
 
 
+# What helm and kubectl print when a host cannot be reached at all, and the short reason to show.
+NETWORK_FAILURES = (
+    ("connection refused", "connection refused"),
+    ("no such host", "host name not found"),
+    ("i/o timeout", "timed out"),
+    ("tls handshake timeout", "timed out"),
+    ("network is unreachable", "network unreachable"),
+    ("no route to host", "no route to host"),
+)
 # What helm prints when a chart cannot be downloaded (no network, DNS, a proxy, a moved repository).
 _FETCH_FAILURES = (
-    ("no such host", "host name not found"),
+    *NETWORK_FAILURES,
     ("dial tcp", "no connection"),
-    ("connection refused", "connection refused"),
-    ("i/o timeout", "timed out"),
-    ("network is unreachable", "network unreachable"),
-    ("tls handshake timeout", "timed out"),
     ("is not a valid chart repository or cannot be reached", "repository not reachable"),
     ("failed to fetch", "download failed"),
     ("failed to do request", "download failed"),
@@ -329,12 +334,15 @@ def render_release(spec: ReleaseSpec, helm: str | None, run) -> RenderedRelease:
     return RenderedRelease(files=files, object_count=len(docs) + len(ours), dropped=dropped)
 
 
-def sync_files(dest: str, files: dict, check_mode: bool = False, names: tuple = MANAGED_FILES) -> tuple:
+def sync_files(
+    dest: str, files: dict, check_mode: bool = False, names: tuple = MANAGED_FILES, unified: bool = False
+) -> tuple:
     """Make ``dest`` hold exactly ``files`` among ``names``; return ``(changed_names, diff)``.
 
-    Files are compared byte for byte and replaced atomically; nothing is written in check mode.
+    Files are compared byte for byte and replaced atomically; nothing is written in check mode. The diff
+    lists the sizes of the files that change, or with ``unified`` is their unified diff (``prepared``).
     """
-    changed, before, after = [], [], []
+    changed, before, after, prepared = [], [], [], []
     for name in names:
         path = os.path.join(dest, name)
         old = None
@@ -347,6 +355,8 @@ def sync_files(dest: str, files: dict, check_mode: bool = False, names: tuple = 
         changed.append(name)
         before.append("{}: {}".format(name, "absent" if old is None else f"{len(old)} bytes"))
         after.append("{}: {}".format(name, "absent" if new is None else f"{len(new)} bytes"))
+        if unified:
+            prepared.append(unified_diff(old or "", new or "", path, path))
         if check_mode:
             continue
         if new is None:
@@ -358,8 +368,18 @@ def sync_files(dest: str, files: dict, check_mode: bool = False, names: tuple = 
             handle.write(new)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    if unified:
+        return changed, {"prepared": "".join(prepared)}
     diff = {"before_header": dest, "after_header": dest, "before": "\n".join(before), "after": "\n".join(after)}
     return changed, diff
+
+
+def unified_diff(before: str, after: str, before_name: str, after_name: str) -> str:
+    """The unified diff of two texts, at most MAX_DIFF_LINES lines (rendered CRDs are megabytes)."""
+    lines = list(difflib.unified_diff(before.splitlines(True), after.splitlines(True), before_name, after_name, n=3))
+    if len(lines) > MAX_DIFF_LINES:
+        lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more diff lines not shown\n"]
+    return "".join(lines)
 
 
 def _sha256_text(text: str) -> str:
@@ -448,32 +468,12 @@ def _render(spec: ReleaseSpec, dest: str, helm: str | None, helm_id: str, run) -
     return _Render(spec, dest, key, render_release(spec, helm, run))
 
 
-def file_diffs(dest: str, files: dict, names: tuple = MANAGED_FILES) -> str:
-    """Unified diffs of the files of ``dest`` that ``files`` would change (for --check --diff)."""
-    out = []
-    for name in names:
-        path = os.path.join(dest, name)
-        old = ""
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                old = handle.read()
-        new = files.get(name) or ""
-        if old == new:
-            continue
-        lines = list(difflib.unified_diff(old.splitlines(True), new.splitlines(True), path, path, n=3))
-        if len(lines) > MAX_FILE_DIFF_LINES:
-            lines = [*lines[:MAX_FILE_DIFF_LINES], f"... {len(lines) - MAX_FILE_DIFF_LINES} more diff lines\n"]
-        out.extend(lines)
-    return "".join(out)
-
-
 def _write(job: _Render, check_mode: bool, want_diff: bool, plan_root: str | None) -> ReleaseResult:
     spec, dest = job.spec, job.dest
     if job.rendered is None:
         return ReleaseResult(spec.component, [], None, [], True, folder=dest)
     files = job.rendered.files
-    prepared = file_diffs(dest, files) if want_diff else ""
-    changed, diff = sync_files(dest, files, check_mode=check_mode)
+    changed, diff = sync_files(dest, files, check_mode=check_mode, unified=want_diff)
     folder = dest
     if check_mode and plan_root and changed:
         # Apply under --check plans from the render of this run, written aside (the build folder is untouched).
@@ -481,8 +481,6 @@ def _write(job: _Render, check_mode: bool, want_diff: bool, plan_root: str | Non
         sync_files(folder, files)
     if not check_mode:
         sync_files(dest, {KEY_FILE: key_file_text(job.key, files)}, names=(KEY_FILE,))
-    if prepared:
-        diff = {"prepared": prepared}
     return ReleaseResult(
         spec.component, changed, job.rendered.object_count, job.rendered.dropped, False, diff=diff, folder=folder
     )

@@ -281,7 +281,7 @@ def test_apply_installs_the_rendered_files(plans):
             ]
         )
         folders = {p.name for p in cluster.iterdir() if (p / ".render.sha256").is_file()}
-        assert {r["component"] for r in pending} == folders, name
+        assert pending and {r["component"] for r in pending} == folders, name
         for release in pending:
             assert Path(release["folder"]) == cluster / release["component"]
             ours = [d for d in yaml.safe_load_all((cluster / release["component"] / "manifests.yaml").read_text()) if d]

@@ -140,13 +140,17 @@ def test_d_preflight_checks_every_role_argument_spec_and_argocd(tmp_path, upstre
         argocd_gitops_repo_url="https://git.example.com/platform.git",
         argocd_gitops_revision="main",
         argocd_host="",
+        platform_release_concurrency="all",
+        platform_release_timeout="ten minutes",
     )
     build = tmp_path / "build"
     run = run_site(inventory, build)
     assert run.rc != 0
     found = re.search(r"Preflight found (\d+) problem", run.output)
-    assert found and int(found.group(1)) == 4, run.output[-4000:]
+    assert found and int(found.group(1)) == 6, run.output[-4000:]
     for expected in (
+        "platform_release_concurrency",
+        "platform_release_timeout",
         "mlflow_replicas",
         "argo_workflows_server_auth_modes",
         "argocd_gitops_revision: 'main'",

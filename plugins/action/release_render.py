@@ -78,7 +78,9 @@ class ActionModule(PlatformAction):
         variables = dict(self._task_vars)
         variables.update(local)
         templar = self._templar.copy_with_new_env(available_variables=variables, searchpath=[str(path.parent)])
-        text = str(templar.template(trust_as_template(path.read_text(encoding="utf-8")), escape_backslashes=False))
+        result = templar.template(trust_as_template(path.read_text(encoding="utf-8")), escape_backslashes=False)
+        # A template that renders nothing (every block false) comes back as None, not "".
+        text = "" if result is None else str(result)
         try:
             if many:
                 return [doc for doc in yaml.load_all(text, Loader=YAML_LOADER) if doc]
@@ -117,7 +119,8 @@ class ActionModule(PlatformAction):
                 described.append({**entry, "role": role})
         # Releases that need every other release last, when the others are complete.
         for entry in sorted(described, key=lambda e: bool(e.get("requires_all_releases"))):
-            local = {}
+            # A role that renders one template for several releases tells each rendering apart (template_vars).
+            local = dict(entry.pop("template_vars", None) or {})
             if entry.get("requires_all_releases"):
                 local["release__described"] = [
                     {k: v for k, v in e.items() if not k.endswith("_template")}
@@ -190,8 +193,13 @@ class ActionModule(PlatformAction):
     @staticmethod
     def validate_releases(releases: list) -> list:
         """The descriptions, checked against the task's argument spec, with its defaults applied."""
-        spec = {"releases": ARGUMENT_SPEC["releases"]}
-        outcome = ArgumentSpecValidator(spec).validate({"releases": releases})
-        if outcome.error_messages:
-            raise PlatformError("release descriptions: " + "; ".join(outcome.error_messages))
-        return plain(outcome.validated_parameters["releases"])
+        validator = ArgumentSpecValidator(ARGUMENT_SPEC["releases"]["options"])
+        validated, problems = [], []
+        for release in releases:
+            outcome = validator.validate(release)
+            # Each message names the release (its component), not only the option.
+            problems += [f"{release.get('component')}: {message}" for message in outcome.error_messages]
+            validated.append(outcome.validated_parameters)
+        if problems:
+            raise PlatformError("release descriptions: " + "; ".join(problems))
+        return plain(validated)

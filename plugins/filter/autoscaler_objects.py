@@ -11,12 +11,14 @@ description:
   - Builds the objects the cloud's autoscaler needs from the autoscaling settings, and checks them first; every
     problem is reported in one error that names the setting.
   - On V(aws), C(node_pools) holds one Karpenter C(EC2NodeClass) (named after the pool key) and one C(NodePool)
-    per entry of O(settings.karpenter_pools). The pools take their taints from C(platform_node_pools.<key>.taints)
-    and label their nodes C(platform.mlops/pool=<key>), as the managed node groups do, so one toleration and node
-    selector fit both. C(scalers) is empty.
+    per C(platform_node_pools) entry other than C(general) (the EKS managed node group). Each NodePool allows
+    exactly the pool's instance types, spot only unless the pool sets C(on_demand_fallback), carries the pool's
+    taints, labels its nodes C(platform.mlops/pool=<key>) and is limited to C(max_size) times the smallest type's
+    vCPUs (and GPUs). O(settings.karpenter_pools) adds Karpenter's own settings by key. C(scalers) is empty.
   - On V(azure), C(scalers) holds one KEDA C(ScaledObject) (Prometheus trigger) per entry of O(settings.scalers)
-    that has a target in O(settings.scaler_targets); a scaler without a target is not rendered. C(node_pools) is
-    empty (the AKS node pools and their cluster autoscaler come from Terraform).
+    that has a target in O(settings.scaler_targets), in the target's namespace; a scaler without a target is not
+    rendered. An C(InferenceService) target is scaled through its predictor Deployment C(<name>-predictor).
+    C(node_pools) is empty (the AKS node pools and their cluster autoscaler come from Terraform).
 extends_documentation_fragment:
   - mlops.platform.cloud
 options:
@@ -25,7 +27,7 @@ options:
       - The autoscaling role's variables without their C(autoscaling_) prefix, plus C(cluster_name)
         (C(platform_infra.cluster_name)) and C(node_pools) (C(platform_node_pools)).
       - AWS reads C(cluster_name), C(node_pools), C(karpenter_node_role), C(karpenter_ami_alias) and
-        C(karpenter_pools); Azure reads C(scalers), C(scaler_targets), C(scaled_objects_namespace) and
+        C(karpenter_pools); Azure reads C(scalers), C(scaler_targets) and
         C(prometheus_url).
     type: dict
     required: true
@@ -39,7 +41,7 @@ EXAMPLES = r"""
            'cluster_name': platform_infra.cluster_name, 'node_pools': platform_node_pools,
            'karpenter_node_role': 'mlops-dev-karpenter-node', 'karpenter_ami_alias': 'al2023@v20250807',
            'karpenter_pools': autoscaling_karpenter_pools, 'scalers': [], 'scaler_targets': {},
-           'scaled_objects_namespace': 'mlops', 'prometheus_url': 'http://prometheus.monitoring.svc:9090'}) }}
+           'prometheus_url': 'http://prometheus.monitoring.svc:9090'}) }}
 """
 
 RETURN = r"""

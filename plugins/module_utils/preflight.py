@@ -44,7 +44,18 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 MODES = ("render", "apply")
 KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33")
 REQUIRED_POOLS = ("general",)
-POOL_KEYS = ("name", "instance_types", "capacity_type", "gpu", "min_size", "max_size", "desired_size", "taints")
+POOL_KEYS = (
+    "name",
+    "instance_types",
+    "capacity_type",
+    "gpu",
+    "min_size",
+    "max_size",
+    "desired_size",
+    "taints",
+    "labels",
+    "on_demand_fallback",
+)
 TAINT_KEYS = ("key", "value", "effect")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 GPU_TAINT_KEY = "nvidia.com/gpu"
@@ -258,6 +269,11 @@ def _pool(key: str, pool: dict) -> list:
         problems.append(f"{prefix}.gpu: must be true or false, got {show(gpu)}")
     if key == "gpu" and gpu is not True:
         problems.append(f"{prefix}.gpu: the gpu pool must set gpu: true")
+    labels = pool.get("labels")
+    if labels is not None and (
+        not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
+    ):
+        problems.append(f"{prefix}.labels: must map label names to string values, got {show(labels)}")
     taints = pool.get("taints")
     problems += _taints(prefix, taints)
     if gpu is True and not (

@@ -17,9 +17,9 @@ from .platform_checks import manifests, schemas, values_keys, wiring
 # Free-form maps in chart values: any key beneath them is ours to choose (annotations, labels,
 # resources). Everything else we set must exist in the chart's default values.yaml.
 FREE_FORM = {
-    "cert-manager": ("resources", "global.leaderElection"),
+    "cert-manager": ("resources", "global.leaderElection", "serviceAccount.annotations", "serviceAccount.labels"),
     "aws-load-balancer-controller": ("serviceAccount.annotations", "podLabels", "resources"),
-    "ingress-nginx": ("controller.service.annotations", "controller.resources"),
+    "ingress-nginx": ("controller.service.annotations", "controller.resources", "controller.extraArgs"),
     "mlflow": ("serviceAccount.annotations", "extraPodLabels", "resources", "ingress.annotations"),
     "kube-prometheus-stack": (
         "prometheus.prometheusSpec.resources",

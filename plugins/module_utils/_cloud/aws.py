@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import CloudProfile, register, show
 
@@ -83,16 +84,25 @@ class AwsProfile(CloudProfile):
     def _object_store_uri(self, bucket: str, path: str, account) -> str:
         return f"s3://{bucket}/{path}" if path else f"s3://{bucket}"
 
-    def _ingress_problems(self, host, tls_secret) -> list:
-        if tls_secret is not None and host is None:
-            # The ALB controller cannot use a Kubernetes TLS Secret: it discovers the ACM
-            # certificate from the Ingress TLS hosts, so TLS needs a host.
-            return [
-                f"tls_secret {show(tls_secret)} needs a host: an ALB discovers its ACM certificate from the TLS host"
-            ]
-        return []
+    # The ALB serves an ACM certificate (a Kubernetes Secret cannot reach it): the ARN from the cloud layer
+    # (Terraform output certificate_arn), or, without one, the certificate ACM holds for the TLS host (the
+    # controller discovers it). Ref https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/cert_discovery/
+    tls_source = "acm"
+    _certificate_arn_re = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 
-    def _ingress_annotations(self, scheme, host, tls_secret, backend_protocol, group) -> dict:
+    def _tls_problems(self, tls: dict, host, name) -> list:
+        problems = []
+        arn = tls.get("certificate_arn")
+        if arn not in (None, "") and (not isinstance(arn, str) or not self._certificate_arn_re.match(arn)):
+            problems.append(
+                f"tls.certificate_arn: {show(arn)} is not an ACM certificate ARN "
+                "(arn:aws:acm:<region>:<account>:certificate/<id>)"
+            )
+        if host is None:
+            problems.append("tls: needs a host; the ALB serves the ACM certificate of the Ingress's TLS host")
+        return problems
+
+    def _ingress_annotations(self, scheme, backend_protocol, group, tls) -> dict:
         # Ref https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/
         prefix = "alb.ingress.kubernetes.io/"
         annotations = {
@@ -101,12 +111,21 @@ class AwsProfile(CloudProfile):
             prefix + "backend-protocol": backend_protocol,
             prefix + "listen-ports": '[{"HTTP": 80}]',
         }
-        if tls_secret is not None:
+        if tls is not None:
+            # HTTPS only: port 80 answers with a redirect to 443.
             annotations[prefix + "listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
             annotations[prefix + "ssl-redirect"] = "443"
+            annotations[prefix + "ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+            if tls.get("certificate_arn"):
+                annotations[prefix + "certificate-arn"] = tls["certificate_arn"]
         if group is not None:
-            annotations[prefix + "group.name"] = group
+            # One ALB per group: an internal and an internet-facing Ingress can never share one.
+            annotations[prefix + "group.name"] = f"{group}-{'internal' if scheme == 'internal' else 'public'}"
         return annotations
+
+    def _ingress_tls(self, host: str, tls: dict, name) -> list:
+        # No secretName: the controller matches the host against ACM certificates.
+        return [{"hosts": [host]}]
 
     def _controller_service_annotations(self, scheme: str) -> dict:
         # The controller provisions one ALB per Ingress (group); its own Service is ClusterIP.
@@ -205,22 +224,74 @@ class AwsProfile(CloudProfile):
     autoscaler_crd_chart = "karpenter_crd"
     autoscaler_identity = "karpenter"
 
-    # The label the managed node groups carry too (terraform/modules/eks/node_groups.tf).
-    pool_label = "platform.mlops/pool"
+    # The pools' nodes: `general` is the EKS managed node group Karpenter's controller runs on (Terraform,
+    # terraform/modules/eks/node_groups.tf, held at its desired_size: nothing autoscales it); every other
+    # pool is a Karpenter NodePool only (no node group beside it), derived here from the same inventory entry.
+    def pool_provisioner(self, key: str) -> str:
+        return "node_group" if key == self.system_pool else "karpenter"
+
+    def _implicit_labels(self, key: str, pool: dict) -> dict:
+        capacity = pool.get("capacity_type")
+        if self.pool_provisioner(key) == "node_group":
+            # Ref https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html (capacity type label)
+            return {"eks.amazonaws.com/capacityType": "SPOT" if capacity == "spot" else "ON_DEMAND"}
+        # Ref https://karpenter.sh/docs/concepts/scheduling/#well-known-labels
+        labels = {}
+        if pool.get("gpu") is True:
+            labels["karpenter.k8s.aws/instance-gpu-manufacturer"] = "nvidia"
+        if not (capacity == "spot" and pool.get("on_demand_fallback") is True):  # else whichever Karpenter finds
+            labels[self._capacity_key] = "spot" if capacity == "spot" else "on-demand"
+        return labels
+
+    def _pool_problems(self, key: str, pool: dict) -> list:
+        if self.pool_provisioner(key) == "karpenter":
+            # Types not even spelled like one are reported by node_pool_problems already.
+            return self.karpenter_pool_problems(key, pool, spelled_only=True)
+        prefix = f"platform_node_pools.{key}"
+        if pool.get("on_demand_fallback") is not None:
+            return [f"{prefix}.on_demand_fallback: only Karpenter pools (not {key}, the EKS node group) fall back"]
+        sizes = [pool.get(field) for field in ("min_size", "desired_size", "max_size")]
+        if all(isinstance(size, int) and not isinstance(size, bool) for size in sizes) and len(set(sizes)) > 1:
+            return [
+                f"{prefix}: on aws the {key} pool is the EKS managed node group Karpenter runs on, and nothing "
+                f"autoscales it (Karpenter scales the other pools); its size is fixed, so set min_size, "
+                f"desired_size and max_size to one value (got {sizes[0]}, {sizes[1]}, {sizes[2]})"
+            ]
+        return []
+
+    def terraform_variables(self, settings: dict) -> dict:
+        variables = super().terraform_variables(settings)
+        tls = settings.get("tls") if isinstance(settings.get("tls"), dict) else {}
+        if tls.get("domains") and tls.get("zone_id"):
+            # terraform/modules/eks requests the ACM certificate of the domains, validated in the Route53 zone.
+            variables["certificate_domains"] = list(tls["domains"])
+            variables["certificate_zone_id"] = tls["zone_id"]
+        pools = variables.get("node_pools")
+        if isinstance(pools, dict):
+            # Karpenter owns the other pools: a managed node group beside a NodePool would be a second
+            # source of nodes for the same pool, which nothing would scale.
+            variables["node_pools"] = {
+                key: {name: value for name, value in pools[key].items() if name != "on_demand_fallback"}
+                for key in pools
+                if self.pool_provisioner(key) == "node_group"
+            }
+        return variables
+
     # Versions pinned, never `latest` (a new AMI release would drift, i.e. replace, every node).
     _ami_alias_re = re.compile(r"^(al2023|al2|bottlerocket)@v[0-9][0-9.]*(-[0-9A-Za-z.]+)?$")
     _duration_re = re.compile(r"^(([0-9]+(s|m|h))+|Never)$")
     _volume_re = re.compile(r"^[1-9][0-9]{0,4}Gi$")
     _iam_role_name_re = re.compile(r"^[\w+=,.@-]{1,64}$")
-    _capacity_types = ("spot", "on-demand", "reserved")
-    _family_key = "karpenter.k8s.aws/instance-family"
     _capacity_key = "karpenter.sh/capacity-type"
+    _pool_settings_defaults = MappingProxyType(
+        {"consolidate_after": "10m", "expire_after": "720h", "volume_size": "100Gi"}
+    )
 
     def _autoscaler_node_pools(self, settings: dict) -> list:
         cluster = settings.get("cluster_name")
         node_role = settings.get("karpenter_node_role")
         alias = settings.get("karpenter_ami_alias")
-        pools = settings.get("karpenter_pools")
+        tuning = settings.get("karpenter_pools")
         platform_pools = settings.get("node_pools")
         problems = []
         if not isinstance(cluster, str) or not cluster:
@@ -235,67 +306,46 @@ class AwsProfile(CloudProfile):
                 f"karpenter_ami_alias: {show(alias)} is not a pinned EKS-optimized AMI alias; use <family>@<release> "
                 "such as al2023@v20250807 (never @latest: every AMI release would replace every node)"
             )
-        if not isinstance(pools, dict):
-            problems.append(f"karpenter_pools: must be a mapping of node pool key -> settings, got {show(pools)}")
-            pools = {}
+        if tuning is None:
+            tuning = {}
+        if not isinstance(tuning, dict):
+            problems.append(f"karpenter_pools: must map node pool keys to NodePool settings, got {show(tuning)}")
+            tuning = {}
         if not isinstance(platform_pools, dict):
+            problems.append(f"node_pools: must be platform_node_pools, got {show(platform_pools)}")
             platform_pools = {}
-        for key in sorted(pools):
-            problems += self._karpenter_pool_problems(key, pools[key], platform_pools.get(key))
+        keys = [key for key in sorted(platform_pools) if self.pool_provisioner(key) == "karpenter"]
+        for key in sorted(tuning, key=str):
+            if key not in keys:
+                problems.append(
+                    "karpenter_pools.{}: not a Karpenter pool; Karpenter pools (platform_node_pools but {}): {}".format(
+                        key, self.system_pool, ", ".join(keys) or "none"
+                    )
+                )
+        pools = {}
+        for key in keys:
+            pool = {**self._pool_settings_defaults, "name": key, **(tuning.get(key) or {})}
+            problems += self._karpenter_pool_problems(key, pool, platform_pools[key])
+            pools[key] = pool
         if problems:
             self._autoscaler_failure("Karpenter node pools", problems)
-        node_classes = [self._ec2_node_class(key, pools[key], cluster, node_role, alias) for key in sorted(pools)]
-        node_pools = [self._karpenter_node_pool(key, pools[key], platform_pools[key]) for key in sorted(pools)]
+        shapes = self.node_pools({key: platform_pools[key] for key in keys})
+        node_classes = [self._ec2_node_class(key, pools[key], cluster, node_role, alias) for key in keys]
+        node_pools = [self._karpenter_node_pool(key, pools[key], platform_pools[key], shapes[key]) for key in keys]
         return node_classes + node_pools
 
     def _karpenter_pool_problems(self, key, pool, platform_pool) -> list:
         prefix = f"karpenter_pools.{key}"
-        if not isinstance(pool, dict):
-            return [f"{prefix}: must be a mapping, got {show(pool)}"]
         problems = []
-        if not isinstance(platform_pool, dict):
+        unknown = sorted(str(name) for name in pool if name not in ("name", *self._pool_settings_defaults))
+        if unknown:
             problems.append(
-                f"{prefix}: platform_node_pools has no {show(key)} pool; the Karpenter pool takes its taints and "
-                f"its {self.pool_label} label from it"
+                "{}: unknown setting(s) {}; allowed: name, {} (instance types, capacity, sizes and taints come "
+                "from platform_node_pools.{})".format(
+                    prefix, ", ".join(unknown), ", ".join(self._pool_settings_defaults), key
+                )
             )
-        elif not isinstance(platform_pool.get("taints", []), list):
-            taints = platform_pool.get("taints")
-            problems.append(f"platform_node_pools.{key}.taints: must be a list, got {show(taints)}")
         problems += self._object_name_problems(f"{prefix}.name", pool.get("name"), "a NodePool name like gpu-workloads")
-        requirements = pool.get("requirements")
-        if not isinstance(requirements, dict) or not requirements:
-            problems.append(f"{prefix}.requirements: must map node labels to allowed values, got {show(requirements)}")
-            requirements = {}
-        for label, values in requirements.items():
-            if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
-                problems.append(
-                    f"{prefix}.requirements.{label}: must be a non-empty list of strings, not {show(values)}"
-                )
-        capacity = requirements.get(self._capacity_key)
-        if not isinstance(capacity, list) or not capacity:
-            allowed = ", ".join(self._capacity_types)
-            problems.append(f"{prefix}.requirements: {self._capacity_key} missing; list {allowed}")
-        else:
-            problems += [
-                "{}.requirements.{}: {} is not allowed; allowed: {}".format(
-                    prefix, self._capacity_key, show(value), ", ".join(self._capacity_types)
-                )
-                for value in capacity
-                if value not in self._capacity_types
-            ]
-        families = requirements.get(self._family_key)
-        if isinstance(platform_pool, dict) and platform_pool.get("gpu") is True:
-            if not isinstance(families, list):
-                problems.append(
-                    f"{prefix}.requirements: a GPU pool must list {self._family_key} ({self.gpu_families_text})"
-                )
-            else:
-                problems += [
-                    f"{prefix}.requirements.{self._family_key}: {show(value)} has no NVIDIA GPU "
-                    f"(GPU families: {self.gpu_families_text})"
-                    for value in families
-                    if value not in GPU_FAMILIES
-                ]
         for field in ("consolidate_after", "expire_after"):
             value = pool.get(field)
             if not isinstance(value, str) or not self._duration_re.match(value):
@@ -303,9 +353,38 @@ class AwsProfile(CloudProfile):
         volume = pool.get("volume_size")
         if not isinstance(volume, str) or not self._volume_re.match(volume):
             problems.append(f"{prefix}.volume_size: {show(volume)} is not a size in Gi such as 100Gi")
-        limits = pool.get("limits")
-        if not isinstance(limits, dict) or not limits:
-            problems.append(f"{prefix}.limits: must cap the pool's resources (cpu, memory, ...), got {show(limits)}")
+        problems += self.karpenter_pool_problems(key, platform_pool)
+        return problems
+
+    def karpenter_pool_problems(self, key: str, pool, spelled_only: bool = False) -> list:
+        """What keeps ``platform_node_pools.<key>`` from becoming a Karpenter NodePool (empty when it can)."""
+        prefix = f"platform_node_pools.{key}"
+        if not isinstance(pool, dict):
+            return [f"{prefix}: must be a mapping of pool settings, got {show(pool)}"]
+        problems = []
+        types = pool.get("instance_types")
+        if not isinstance(types, list) or not types:
+            return (
+                []
+                if spelled_only
+                else [f"{prefix}.instance_types: must list the EC2 instance types, got {show(types)}"]
+            )
+        for index, value in enumerate(types):
+            if instance_capacity(value) is None and not (spelled_only and not self.is_instance_type(value)):
+                problems.append(
+                    f"{prefix}.instance_types[{index}]: {show(value)} is not in the collection's table of EC2 "
+                    f"vCPUs and GPUs (plugins/module_utils/_cloud/aws.py), which the Karpenter NodePool's limits "
+                    f"(max_size x the type's vCPUs and GPUs) need; use a listed type such as "
+                    f"{self.gpu_instance_type_example if pool.get('gpu') is True else self.instance_type_example}"
+                )
+        size = pool.get("max_size")
+        if not spelled_only and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            problems.append(f"{prefix}.max_size: must be a positive integer (the NodePool's limits), got {show(size)}")
+        fallback = pool.get("on_demand_fallback", False)
+        if not isinstance(fallback, bool):
+            problems.append(f"{prefix}.on_demand_fallback: must be true or false, got {show(fallback)}")
+        elif fallback and pool.get("capacity_type") != "spot":
+            problems.append(f"{prefix}.on_demand_fallback: only a spot pool can fall back to on-demand")
         return problems
 
     def _ec2_node_class(self, key: str, pool: dict, cluster: str, node_role: str, alias: str) -> dict:
@@ -337,38 +416,53 @@ class AwsProfile(CloudProfile):
             },
         }
 
-    @staticmethod
-    def _label_value(value) -> str:
-        # An unquoted YAML `true` is spelled as Terraform and kubectl spell it (nvidia.com/gpu=true).
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return str(value)
-
-    def _karpenter_node_pool(self, key: str, pool: dict, platform_pool: dict) -> dict:
-        requirements = pool["requirements"]
-        taints = [
-            {"key": taint.get("key"), "value": self._label_value(taint.get("value")), "effect": taint.get("effect")}
-            if taint.get("value") is not None
-            else {"key": taint.get("key"), "effect": taint.get("effect")}
-            for taint in platform_pool.get("taints") or []
-        ]
+    def _karpenter_node_pool(self, key: str, pool: dict, platform_pool: dict, shape: dict) -> dict:
+        types = list(dict.fromkeys(platform_pool["instance_types"]))
+        capacities = [instance_capacity(value) for value in types]
+        if platform_pool.get("capacity_type") == "spot":
+            capacity = ["spot", "on-demand"] if platform_pool.get("on_demand_fallback") is True else ["spot"]
+        else:
+            capacity = ["on-demand"]
+        requirements = {
+            # Exactly the pool's instance types (and so its families): Karpenter picks among them only.
+            "node.kubernetes.io/instance-type": types,
+            "karpenter.k8s.aws/instance-family": sorted({value.split(".", 1)[0] for value in types}),
+            self._capacity_key: capacity,
+            "kubernetes.io/arch": sorted({arch for _, _, arch in capacities}),
+            "kubernetes.io/os": ["linux"],
+        }
+        # At most max_size nodes: the limits are max_size x the smallest type's vCPUs (and GPUs), so no mix of
+        # the pool's types can exceed max_size nodes. Ref https://karpenter.sh/docs/concepts/nodepools/#speclimits
+        limits = {"cpu": str(pool_size(platform_pool) * min(cpus for cpus, _, _ in capacities))}
+        if platform_pool.get("gpu") is True:
+            limits["nvidia.com/gpu"] = str(pool_size(platform_pool) * min(gpus for _, gpus, _ in capacities))
         spec = {
             "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": key},
             "requirements": [
-                {"key": label, "operator": "In", "values": list(requirements[label])} for label in sorted(requirements)
+                {"key": label, "operator": "In", "values": requirements[label]} for label in sorted(requirements)
             ],
             "expireAfter": pool["expire_after"],
         }
-        if taints:
-            spec["taints"] = taints
-        limits = pool["limits"]
+        if shape["taints"]:
+            spec["taints"] = [
+                {"key": taint["key"], "value": taint["value"], "effect": taint["effect"]}
+                if taint["value"]
+                else {"key": taint["key"], "effect": taint["effect"]}
+                for taint in shape["taints"]
+            ]
+        # Karpenter sets its own well-known labels; a NodePool template may not (restricted domains).
+        labels = {
+            name: value
+            for name, value in shape["labels"].items()
+            if not name.startswith(("karpenter.sh/", "karpenter.k8s.aws/"))
+        }
         return {
             "apiVersion": "karpenter.sh/v1",
             "kind": "NodePool",
             "metadata": {"name": pool["name"]},
             "spec": {
-                "template": {"metadata": {"labels": {self.pool_label: key}}, "spec": spec},
-                "limits": {name: str(limits[name]) for name in sorted(limits)},
+                "template": {"metadata": {"labels": labels}, "spec": spec},
+                "limits": limits,
                 "disruption": {
                     "consolidationPolicy": "WhenEmptyOrUnderutilized",
                     "consolidateAfter": pool["consolidate_after"],
@@ -393,6 +487,91 @@ class AwsProfile(CloudProfile):
             "volumeBindingMode": "WaitForFirstConsumer",
             "allowVolumeExpansion": True,
         }
+
+
+# vCPUs by size for the families whose vCPU count follows the size name (Ref
+# https://docs.aws.amazon.com/ec2/latest/instancetypes/ — the "vCPUs" column of each family's table).
+_VCPUS_BY_SIZE = MappingProxyType(
+    {
+        "medium": 1,
+        "large": 2,
+        "xlarge": 4,
+        "2xlarge": 8,
+        "3xlarge": 12,
+        "4xlarge": 16,
+        "6xlarge": 24,
+        "8xlarge": 32,
+        "9xlarge": 36,
+        "12xlarge": 48,
+        "16xlarge": 64,
+        "18xlarge": 72,
+        "24xlarge": 96,
+        "32xlarge": 128,
+        "48xlarge": 192,
+    }
+)
+# Burstable families: 2 vCPUs from nano to large. Ref https://docs.aws.amazon.com/ec2/latest/instancetypes/gp.html
+_BURSTABLE_VCPUS = MappingProxyType(
+    {"nano": 2, "micro": 2, "small": 2, "medium": 2, "large": 2, "xlarge": 4, "2xlarge": 8}
+)
+_BURSTABLE_FAMILIES = ("t3", "t3a", "t4g")
+# General purpose, compute and memory optimized families whose sizes follow _VCPUS_BY_SIZE.
+_SIZED_FAMILIES = re.compile(r"^(m|c|r)[5-8](a|i|g|n|d|gd|gn|in|ad|id|zn)?$")
+# NVIDIA GPUs per instance type. Ref https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html
+_GPUS = MappingProxyType(
+    {
+        **{f"g4dn.{size}": 1 for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+        "g4dn.12xlarge": 4,
+        **{f"g5.{size}": 1 for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+        "g5.12xlarge": 4,
+        "g5.24xlarge": 4,
+        "g5.48xlarge": 8,
+        **{f"g6.{size}": 1 for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+        "g6.12xlarge": 4,
+        "g6.24xlarge": 4,
+        "g6.48xlarge": 8,
+        **{f"g6e.{size}": 1 for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge")},
+        "g6e.12xlarge": 4,
+        "g6e.24xlarge": 4,
+        "g6e.48xlarge": 8,
+        **{f"g5g.{size}": 1 for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge")},
+        "g5g.16xlarge": 2,
+        "p3.2xlarge": 1,
+        "p3.8xlarge": 4,
+        "p3.16xlarge": 8,
+        "p3dn.24xlarge": 8,
+        "p4d.24xlarge": 8,
+        "p4de.24xlarge": 8,
+        "p5.48xlarge": 8,
+        "p5e.48xlarge": 8,
+        "p5en.48xlarge": 8,
+    }
+)
+
+
+def instance_capacity(instance_type) -> tuple | None:
+    """(vCPUs, NVIDIA GPUs, architecture) of an EC2 instance type the collection knows, else None."""
+    if not isinstance(instance_type, str) or "." not in instance_type:
+        return None
+    family, size = instance_type.split(".", 1)
+    # Graviton families carry a "g" after the generation digit (t4g, m7g, c6gn, g5g); the rest are x86_64.
+    arch = "arm64" if re.match(r"^[a-z]+[0-9]+[a-z]*g[a-z]*$", family) else "amd64"
+    if family.startswith(("g", "p")) and family[1:2].isdigit():
+        gpus = _GPUS.get(instance_type)
+        vcpus = _VCPUS_BY_SIZE.get(size)
+        return None if gpus is None or vcpus is None else (vcpus, gpus, arch)
+    if family in _BURSTABLE_FAMILIES:
+        vcpus = _BURSTABLE_VCPUS.get(size)
+    elif _SIZED_FAMILIES.match(family):
+        vcpus = _VCPUS_BY_SIZE.get(size)
+    else:
+        vcpus = None
+    return None if vcpus is None else (vcpus, 0, arch)
+
+
+def pool_size(pool: dict) -> int:
+    """The most nodes a pool may have."""
+    return int(pool["max_size"])
 
 
 def _s3_endpoint(region: str) -> str:

@@ -99,13 +99,84 @@ class AzureProfile(CloudProfile):
         base = f"wasbs://{bucket}@{account}.blob.core.windows.net"
         return f"{base}/{path}" if path else base
 
-    def _ingress_annotations(self, scheme, host, tls_secret, backend_protocol, group) -> dict:
-        # One ingress-nginx controller serves every Ingress, so `group` has nothing to select here;
-        # an internal load balancer is a property of the controller's Service (see below).
+    # One ingress-nginx controller per scheme in use: an internal Azure load balancer cannot be public too, and
+    # a controller behind a public one serves every Ingress of its class to the internet (by Host header).
+    # Ref https://kubernetes.github.io/ingress-nginx/user-guide/multiple-ingress/
+    _internal_class = "nginx-internal"
+
+    def ingress_class_for(self, scheme: str) -> str:
+        return self._internal_class if scheme == "internal" else self.ingress_class
+
+    def _ingress_controllers(self, schemes: list) -> list:
+        return [
+            {
+                "scheme": scheme,
+                "class_name": self.ingress_class_for(scheme),
+                "controller_value": f"k8s.io/ingress-{self.ingress_class_for(scheme)}",
+                "suffix": "-internal" if scheme == "internal" else "",
+                "service_annotations": self.ingress_controller_service_annotations(scheme),
+            }
+            for scheme in schemes
+        ]
+
+    def _tls_problems(self, tls: dict, host, name) -> list:
+        problems = []
+        issuer = tls.get("issuer")
+        if not isinstance(issuer, str) or not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", issuer):
+            problems.append(f"tls.issuer: {show(issuer)} is not a ClusterIssuer name; cert-manager issues the host's")
+        if host is not None and name is None:
+            problems.append("name: missing; the certificate's Secret is <name>-tls")
+        return problems
+
+    def _ingress_annotations(self, scheme, backend_protocol, group, tls) -> dict:
+        # The class (ingress_class_for) says internal or public; `group` has nothing to select here.
         annotations = {"nginx.ingress.kubernetes.io/backend-protocol": backend_protocol}
-        if tls_secret is not None:
+        if tls is not None:
+            # HTTPS only; cert-manager's ingress-shim makes the Certificate of the TLS hosts from the issuer.
+            # Ref https://cert-manager.io/docs/usage/ingress/
             annotations["nginx.ingress.kubernetes.io/ssl-redirect"] = "true"
+            annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] = "true"
+            annotations["cert-manager.io/cluster-issuer"] = tls["issuer"]
         return annotations
+
+    # /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnszones/<zone>
+    _dns_zone_re = re.compile(
+        r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w._()]{1,90})"
+        r"/providers/Microsoft\.Network/dnszones/(?P<zone>[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$",
+        re.IGNORECASE,
+    )
+
+    def _dns01_problems(self, zone_id, identity) -> list:
+        problems = []
+        if not isinstance(zone_id, str) or not self._dns_zone_re.match(zone_id):
+            problems.append(
+                f"platform_tls.zone_id: {show(zone_id)} is not an Azure DNS zone resource id "
+                "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnszones/<zone>)"
+            )
+        if not self.is_identity(identity):
+            problems.append(
+                f"platform_infra.identities.cert_manager: {show(identity)} is not {self.identity_noun}; DNS-01 "
+                "answers challenges with cert-manager's workload identity (Terraform output identities.cert_manager)"
+            )
+        return problems
+
+    def _acme_dns01_solver(self, zone_id, identity) -> dict:
+        # Ref https://cert-manager.io/docs/configuration/acme/dns01/azuredns/ (managed identity, workload identity)
+        zone = self._dns_zone_re.match(zone_id)
+        return {
+            "dns01": {
+                "azureDNS": {
+                    "subscriptionID": zone["subscription"],
+                    "resourceGroupName": zone["group"],
+                    "hostedZoneName": zone["zone"],
+                    "environment": "AzurePublicCloud",
+                    "managedIdentity": {"clientID": identity},
+                }
+            }
+        }
+
+    def _ingress_tls(self, host: str, tls: dict, name) -> list:
+        return [{"hosts": [host], "secretName": f"{name}-tls"}]
 
     def _controller_service_annotations(self, scheme: str) -> dict:
         # Ref https://cloud-provider-azure.sigs.k8s.io/topics/loadbalancer/#loadbalancer-annotations
@@ -113,6 +184,30 @@ class AzureProfile(CloudProfile):
         if scheme == "internal":
             annotations["service.beta.kubernetes.io/azure-load-balancer-internal"] = "true"
         return annotations
+
+    # Every AKS pool (the system pool `general` too) runs the cluster autoscaler between min_size and max_size
+    # (terraform/modules/aks cluster.tf and node_pools.tf: auto_scaling_enabled).
+    def pool_provisioner(self, key: str) -> str:
+        return "cluster_autoscaler"
+
+    # Ref https://learn.microsoft.com/azure/aks/spot-node-pool: AKS taints and labels every spot node so.
+    spot_taint = MappingProxyType(
+        {"key": "kubernetes.azure.com/scalesetpriority", "value": "spot", "effect": "NoSchedule"}
+    )
+
+    def _implicit_taints(self, key: str, pool: dict) -> list:
+        return [dict(self.spot_taint)] if pool.get("capacity_type") == "spot" else []
+
+    def _implicit_labels(self, key: str, pool: dict) -> dict:
+        # Ref https://learn.microsoft.com/azure/aks/use-labels (kubernetes.azure.com/agentpool is AKS-reserved).
+        labels = {}
+        if isinstance(pool.get("name"), str):
+            labels["kubernetes.azure.com/agentpool"] = pool["name"]
+        if pool.get("capacity_type") == "spot":
+            labels[self.spot_taint["key"]] = self.spot_taint["value"]
+        if pool.get("gpu") is True:
+            labels["platform.mlops/gpu"] = "true"  # terraform/modules/aks/node_pools.tf
+        return labels
 
     def _pool_problems(self, key: str, pool: dict) -> list:
         prefix = f"platform_node_pools.{key}"
@@ -179,6 +274,19 @@ class AzureProfile(CloudProfile):
     def _terraform_network(self, network):
         # The AKS root derives its subnets from the VNet range alone.
         return {"cidr": network.get("cidr")} if isinstance(network, dict) else network
+
+    def terraform_variables(self, settings: dict) -> dict:
+        variables = super().terraform_variables(settings)
+        tls = settings.get("tls") if isinstance(settings.get("tls"), dict) else {}
+        if tls.get("issuer") == "letsencrypt" and tls.get("challenge") == "dns01":
+            # cert-manager answers DNS-01 challenges in the zone with its own identity (DNS Zone Contributor).
+            variables["dns_zone_id"] = tls.get("zone_id")
+            account = (settings.get("service_accounts") or {}).get("cert_manager")
+            variables["service_accounts"]["cert_manager"] = {
+                **super()._terraform_service_account("cert_manager", account),
+                "access": "dns_zone",
+            }
+        return variables
 
     def _terraform_service_account(self, key: str, account) -> dict:
         return {
@@ -278,16 +386,20 @@ class AzureProfile(CloudProfile):
     autoscaler_crd_chart = None  # the keda chart installs its CRDs from templates/
     autoscaler_identity = None  # the Prometheus triggers read the in-cluster Prometheus: no cloud API
 
-    _scaler_target_kinds = ("Deployment", "StatefulSet")
+    # What a scaler may scale. An InferenceService (KServe RawDeployment) is scaled through its predictor
+    # Deployment, which KServe names <name>-predictor; the InferenceService must then carry
+    # serving.kserve.io/autoscalerClass: external so that KServe creates no HPA of its own beside KEDA's.
+    _scaler_target_kinds = ("Deployment", "StatefulSet", "InferenceService")
     _prometheus_url_re = re.compile(r"^https?://[^\s/]+(:[0-9]+)?(/\S*)?$")
     _quantity_re = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+    # Placeholders a scaler's query may use: the target's namespace and name.
+    _query_placeholders = ("$namespace", "$name")
 
     def _autoscaler_scalers(self, settings: dict) -> list:
         scalers = settings.get("scalers")
         targets = settings.get("scaler_targets")
-        namespace = settings.get("scaled_objects_namespace")
         url = settings.get("prometheus_url")
-        problems = self._object_name_problems("scaled_objects_namespace", namespace, "a namespace such as mlops")
+        problems = []
         if not isinstance(url, str) or not self._prometheus_url_re.match(url):
             problems.append(f"prometheus_url: {show(url)} is not an http(s) URL of the Prometheus server")
         if not isinstance(scalers, list):
@@ -296,7 +408,7 @@ class AzureProfile(CloudProfile):
         if targets is None:
             targets = {}
         if not isinstance(targets, dict):
-            problems.append(f"scaler_targets: must map scaler names to {{kind, name}}, got {show(targets)}")
+            problems.append(f"scaler_targets: must map scaler names to {{kind, name, namespace}}, got {show(targets)}")
             targets = {}
         names = []
         for index, scaler in enumerate(scalers):
@@ -315,7 +427,7 @@ class AzureProfile(CloudProfile):
         if problems:
             self._autoscaler_failure("KEDA scalers", problems)
         return [
-            self._scaled_object(scaler, targets[scaler["name"]], namespace, url)
+            self._scaled_object(scaler, targets[scaler["name"]], url)
             for scaler in sorted(scalers, key=lambda item: item["name"])
             if targets.get(scaler["name"])
         ]
@@ -327,6 +439,14 @@ class AzureProfile(CloudProfile):
         query = scaler.get("query")
         if not isinstance(query, str) or not query.strip():
             problems.append(f"{path}.query: must be a PromQL expression, got {show(query)}")
+        else:
+            stray = sorted(set(re.findall(r"\$[A-Za-z_]+", query)) - set(self._query_placeholders))
+            if stray:
+                problems.append(
+                    "{}.query: unknown placeholder(s) {}; allowed: {}".format(
+                        path, ", ".join(stray), ", ".join(self._query_placeholders)
+                    )
+                )
         for field in ("threshold", "activation_threshold"):
             value = scaler.get(field, "0" if field == "activation_threshold" else None)
             if not self._quantity_re.match(str(value)) or isinstance(value, bool):
@@ -341,28 +461,42 @@ class AzureProfile(CloudProfile):
 
     def _scaler_target_problems(self, path: str, target) -> list:
         if not isinstance(target, dict):
-            return [f"{path}: must be {{kind, name}} of the workload to scale, got {show(target)}"]
+            return [f"{path}: must be {{kind, name, namespace}} of the workload to scale, got {show(target)}"]
         problems = []
+        unknown = sorted(str(key) for key in target if key not in ("kind", "name", "namespace"))
+        if unknown:
+            problems.append(f"{path}: unknown setting(s) {', '.join(unknown)}; allowed: kind, name, namespace")
         if target.get("kind", "Deployment") not in self._scaler_target_kinds:
             problems.append(
                 "{}.kind: {} is not allowed; allowed: {}".format(
                     path, show(target.get("kind")), ", ".join(self._scaler_target_kinds)
                 )
             )
-        return problems + self._object_name_problems(f"{path}.name", target.get("name"), "the workload's name")
+        problems += self._object_name_problems(f"{path}.name", target.get("name"), "the workload's name")
+        problems += self._object_name_problems(
+            f"{path}.namespace", target.get("namespace"), "the workload's namespace (the ScaledObject goes there)"
+        )
+        return problems
 
-    @staticmethod
-    def _scaled_object(scaler: dict, target: dict, namespace: str, url: str) -> dict:
+    def _scaled_object(self, scaler: dict, target: dict, url: str) -> dict:
+        kind = target.get("kind", "Deployment")
+        # Ref https://github.com/kserve/kserve (pkg/constants: the RawDeployment predictor is <isvc>-predictor)
+        workload = (
+            {"kind": "Deployment", "name": f"{target['name']}-predictor"}
+            if kind == "InferenceService"
+            else {
+                "kind": kind,
+                "name": target["name"],
+            }
+        )
+        query = " ".join(scaler["query"].split())
+        query = query.replace("$namespace", target["namespace"]).replace("$name", target["name"])
         return {
             "apiVersion": "keda.sh/v1alpha1",
             "kind": "ScaledObject",
-            "metadata": {"name": scaler["name"], "namespace": namespace},
+            "metadata": {"name": scaler["name"], "namespace": target["namespace"]},
             "spec": {
-                "scaleTargetRef": {
-                    "apiVersion": "apps/v1",
-                    "kind": target.get("kind", "Deployment"),
-                    "name": target["name"],
-                },
+                "scaleTargetRef": {"apiVersion": "apps/v1", **workload},
                 "minReplicaCount": scaler["min_replicas"],
                 "maxReplicaCount": scaler["max_replicas"],
                 "pollingInterval": int(scaler.get("polling_interval", 30)),
@@ -372,7 +506,7 @@ class AzureProfile(CloudProfile):
                         "type": "prometheus",
                         "metadata": {
                             "serverAddress": url,
-                            "query": " ".join(scaler["query"].split()),
+                            "query": query,
                             "threshold": str(scaler["threshold"]),
                             "activationThreshold": str(scaler.get("activation_threshold", "0")),
                         },

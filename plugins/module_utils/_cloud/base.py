@@ -144,34 +144,58 @@ class CloudProfile:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ ingress
+    # Where an Ingress's certificate comes from on this cloud: "acm" (the load balancer holds an ACM
+    # certificate; no Kubernetes Secret) or "cert-manager" (a Certificate from a ClusterIssuer, in a Secret).
+    tls_source = "cert-manager"
+
+    def ingress_class_for(self, scheme: str) -> str:
+        """The IngressClass that exposes an Ingress with ``scheme`` (internet-facing or internal)."""
+        return self.ingress_class
+
     def ingress(
         self,
         scheme: str = "internet-facing",
         host: str | None = None,
-        tls_secret: str | None = None,
         backend_protocol: str = "HTTP",
         group: str | None = None,
+        tls: dict | None = None,
+        name: str | None = None,
     ) -> dict:
-        """Ingress controller chart key, IngressClass name and the Ingress annotations."""
+        """How an Ingress is exposed on this cloud: ``controller`` (chart key), ``class_name``, ``annotations``
+        and ``tls`` (the Ingress's ``spec.tls``).
+
+        ``scheme`` internet-facing or internal; ``group`` the load balancer group of the platform (AWS: one ALB
+        per group and scheme); ``tls`` the certificate source (``certificate_arn`` on AWS, ``issuer`` where
+        cert-manager issues, ``None``: plain HTTP, only for ACME's own HTTP-01 solver); ``name`` names the
+        certificate's Secret (``<name>-tls``) where there is one.
+        """
         problems = _choice_problems("scheme", scheme, INGRESS_SCHEMES)
         problems += _choice_problems("backend_protocol", backend_protocol, BACKEND_PROTOCOLS)
         problems += _name_problems("host", host, _DNS_SUBDOMAIN_RE, 253, "a DNS name such as mlflow.example.com", True)
-        problems += _name_problems("tls_secret", tls_secret, _DNS_SUBDOMAIN_RE, 253, "a Secret name such as mlflow-tls")
-        problems += _name_problems("group", group, _GROUP_RE, 63, "lowercase letters, digits, '-' and '.', <= 63")
-        problems += self._ingress_problems(host, tls_secret)
+        problems += _name_problems("group", group, _GROUP_RE, 54, "lowercase letters, digits, '-' and '.', <= 54")
+        problems += _name_problems("name", name, _DNS_LABEL_RE, 59, "a name such as mlflow (the Secret <name>-tls)")
+        if tls is not None and not isinstance(tls, dict):
+            problems.append(f"tls: must be a mapping of the certificate source, got {show(tls)}")
+        elif tls is not None:
+            problems += self._tls_problems(tls, host, name)
         if problems:
             raise PlatformError("invalid ingress for {}: {}".format(self.name, "; ".join(problems)))
-        annotations = self._ingress_annotations(scheme, host, tls_secret, backend_protocol, group)
+        annotations = self._ingress_annotations(scheme, backend_protocol, group, tls)
         return {
             "controller": self.ingress_controller,
-            "class_name": self.ingress_class,
+            "tls_source": self.tls_source,
+            "class_name": self.ingress_class_for(scheme),
             "annotations": {key: annotations[key] for key in sorted(annotations)},
+            "tls": self._ingress_tls(host, tls, name) if tls is not None and host is not None else [],
         }
 
-    def _ingress_problems(self, host, tls_secret) -> list:
+    def _tls_problems(self, tls: dict, host, name) -> list:
         return []
 
-    def _ingress_annotations(self, scheme, host, tls_secret, backend_protocol, group) -> dict:
+    def _ingress_annotations(self, scheme, backend_protocol, group, tls) -> dict:
+        raise NotImplementedError
+
+    def _ingress_tls(self, host: str, tls: dict, name) -> list:
         raise NotImplementedError
 
     def ingress_controller_service_annotations(self, scheme: str = "internet-facing") -> dict:
@@ -184,6 +208,44 @@ class CloudProfile:
 
     def _controller_service_annotations(self, scheme: str) -> dict:
         raise NotImplementedError
+
+    def acme_dns01_solver(self, zone_id, identity) -> dict:
+        """The cert-manager ACME ``dns01`` solver that answers challenges in the DNS zone ``zone_id`` with the
+        cloud identity ``identity`` (cert-manager's own), or PlatformError when the cloud has none."""
+        problems = self._dns01_problems(zone_id, identity)
+        if problems:
+            raise PlatformError("invalid {} ACME DNS-01 solver: {}".format(self.title, "; ".join(problems)))
+        return self._acme_dns01_solver(zone_id, identity)
+
+    def _dns01_problems(self, zone_id, identity) -> list:
+        return [f"{self.title} has no ACME DNS-01 solver here; use platform_tls.challenge: http01"]
+
+    def _acme_dns01_solver(self, zone_id, identity) -> dict:
+        raise NotImplementedError
+
+    def ingress_controllers(self, schemes) -> list:
+        """The ingress controller releases the platform needs for the ``schemes`` its Ingresses use.
+
+        Each: ``scheme``, ``class_name``, ``controller_value`` (the IngressClass ``spec.controller``),
+        ``suffix`` (of the release and component names) and ``service_annotations``. Clouds whose one
+        controller serves both schemes (AWS: the scheme is per load balancer) return one entry.
+        """
+        wanted = [scheme for scheme in INGRESS_SCHEMES if scheme in (schemes or [])] or ["internet-facing"]
+        problems = [p for scheme in schemes or [] for p in _choice_problems("scheme", scheme, INGRESS_SCHEMES)]
+        if problems:
+            raise PlatformError("invalid ingress for {}: {}".format(self.name, "; ".join(problems)))
+        return self._ingress_controllers(wanted)
+
+    def _ingress_controllers(self, schemes: list) -> list:
+        return [
+            {
+                "scheme": None,
+                "class_name": self.ingress_class,
+                "controller_value": None,
+                "suffix": "",
+                "service_annotations": {},
+            }
+        ]
 
     # ------------------------------------------------------------------ node pools
     def node_pool_problems(self, key: str, pool) -> list:
@@ -226,6 +288,58 @@ class CloudProfile:
             wanted = f"use a GPU family ({self.gpu_families_text}) such as {self.gpu_instance_type_example}"
             return [f"{path}: {show(value)} has no NVIDIA GPU but the pool sets gpu: true; {wanted}"]
         return []
+
+    # ------------------------------------------------------------------ node pools as the nodes will be
+    # The label every node pool of the platform puts on its nodes (Terraform node groups and pools, Karpenter).
+    pool_label = "platform.mlops/pool"
+    # The key of the pool that runs the platform's own controllers (the AKS system pool, the EKS node group
+    # Karpenter runs on): never provisioned by an autoscaler that itself runs on it.
+    system_pool = "general"
+
+    def node_pools(self, pools) -> dict:
+        """What the nodes of each pool of ``platform_node_pools`` carry on this cloud, and who provisions them.
+
+        Key -> ``labels`` (every label the pool's nodes carry, the cloud's implicit ones included), ``taints``
+        (the inventory's plus those the cloud adds by itself, e.g. AKS's spot taint), ``gpu``, ``capacity_type``,
+        ``provisioner`` (what creates and removes the pool's nodes: ``node_group``, ``karpenter`` or
+        ``cluster_autoscaler``) and ``max_size``. The one source of placement facts: tolerations, node
+        selectors, autoscaler objects and the harness all read it.
+        """
+        if not isinstance(pools, dict):
+            raise PlatformError(f"platform_node_pools: must be a mapping of pool role -> settings, got {show(pools)}")
+        shapes = {}
+        for key in sorted(pools):
+            pool = pools[key]
+            if not isinstance(pool, dict):
+                raise PlatformError(f"platform_node_pools.{key}: must be a mapping of pool settings, got {show(pool)}")
+            taints = [_taint(f"platform_node_pools.{key}.taints", taint) for taint in pool.get("taints") or []]
+            for taint in self._implicit_taints(key, pool):
+                if taint not in taints:
+                    taints.append(taint)
+            labels = {str(k): _label_value(v) for k, v in (pool.get("labels") or {}).items()}
+            labels.update(self._implicit_labels(key, pool))
+            labels[self.pool_label] = key
+            shapes[key] = {
+                "labels": {name: labels[name] for name in sorted(labels)},
+                "taints": taints,
+                "gpu": pool.get("gpu") is True,
+                "capacity_type": pool.get("capacity_type"),
+                "provisioner": self.pool_provisioner(key),
+                "max_size": pool.get("max_size"),
+            }
+        return shapes
+
+    def pool_provisioner(self, key: str) -> str:
+        """What creates and removes the nodes of pool ``key`` on this cloud."""
+        raise NotImplementedError
+
+    def _implicit_taints(self, key: str, pool: dict) -> list:
+        """Taints the cloud puts on the pool's nodes whatever the configuration says."""
+        return []
+
+    def _implicit_labels(self, key: str, pool: dict) -> dict:
+        """Labels the cloud (or the provisioner) puts on the pool's nodes."""
+        return {}
 
     # ------------------------------------------------------------------ cluster access
     def kubeconfig_exec(self, cluster_name: str, region: str) -> dict:
@@ -467,6 +581,43 @@ class CloudProfile:
         platform adds none, and a PersistentVolumeClaim without ``storageClassName`` gets the cloud's own.
         """
         raise NotImplementedError
+
+
+def _label_value(value) -> str:
+    """A node label or taint value as Kubernetes spells it (an unquoted YAML true is "true")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def _taint(path: str, taint) -> dict:
+    """A ``{key, value, effect}`` taint (value "" when unset), or PlatformError naming ``path``."""
+    if not isinstance(taint, dict) or not isinstance(taint.get("key"), str) or taint.get("effect") not in TAINT_EFFECTS:
+        raise PlatformError(
+            "{}: each taint must be {{key, value, effect}} with effect one of {}, got {}".format(
+                path, ", ".join(TAINT_EFFECTS), show(taint)
+            )
+        )
+    return {"key": taint["key"], "value": _label_value(taint.get("value")), "effect": taint["effect"]}
+
+
+def tolerations_for(shapes: dict, keys=None) -> list:
+    """Tolerations that let a pod onto every pool of ``shapes`` (``node_pools`` output), or only ``keys``.
+
+    One ``Equal`` toleration per distinct taint, so a pod tolerates exactly what those pools carry.
+    """
+    tolerations = []
+    for key in sorted(shapes):
+        if keys is not None and key not in keys:
+            continue
+        for taint in shapes[key]["taints"]:
+            toleration = {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": taint["effect"]}
+            if toleration not in tolerations:
+                tolerations.append(toleration)
+    return tolerations
 
 
 def _choice_problems(name: str, value, allowed: tuple) -> list:

@@ -55,6 +55,10 @@ class LocalProfile(CloudProfile):
     gpu_instance_type_example = "none"
     gpu_families_text = "none: a local cluster offers no GPU pool"
 
+    def pool_provisioner(self, key: str) -> str:
+        # kind's nodes are fixed containers: nothing adds or removes them.
+        return "fixed"
+
     region_noun = "the local region"
     region_format = "local"
     region_example = "local"
@@ -153,6 +157,8 @@ class LocalProfile(CloudProfile):
 
     # ------------------------------------------------------------------ ingress: ingress-nginx, as on Azure
     _ingress_annotations = AzureProfile._ingress_annotations
+    _tls_problems = AzureProfile._tls_problems
+    _ingress_tls = AzureProfile._ingress_tls
 
     def _controller_service_annotations(self, scheme: str) -> dict:
         return {}

@@ -604,6 +604,97 @@ def _truthy(value) -> bool:
         return False
 
 
+# ---------------------------------------------------------------------------- TLS of the ingress hosts
+TLS_KEYS = ("domains", "zone_id", "issuer", "challenge")
+TLS_ISSUERS = ("letsencrypt", "platform-ca")
+TLS_CHALLENGES = ("http01", "dns01")
+_ROUTE53_ZONE_RE = re.compile(r"^Z[A-Z0-9]{1,32}$")
+_TLS_DOMAIN_RE = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+
+
+def _covers(domain: str, host: str) -> bool:
+    """Whether a certificate name ``domain`` (a wildcard covers one label) covers ``host``."""
+    if domain.startswith("*."):
+        if host.startswith("*."):
+            return host == domain
+        return "." in host and host.split(".", 1)[1] == domain[2:]
+    return host == domain
+
+
+def _tls(config: dict, profile) -> list:
+    """platform_tls against the cloud and the hosts the platform exposes (platform__exposures)."""
+    var = "platform_tls"
+    tls = config.get(var)
+    exposures = config.get("platform_exposures")
+    if tls is None or profile is None:
+        return []
+    if not isinstance(tls, dict):
+        return [f"{var}: must be a mapping with {', '.join(TLS_KEYS)}, got {show(tls)}"]
+    problems = [
+        f"{var}.{key}: unknown setting; allowed: {', '.join(TLS_KEYS)}"
+        for key in sorted(map(str, tls))
+        if key not in TLS_KEYS
+    ]
+    issuer, challenge = tls.get("issuer", "letsencrypt"), tls.get("challenge", "http01")
+    problems += _choice(f"{var}.issuer", issuer, TLS_ISSUERS)
+    problems += _choice(f"{var}.challenge", challenge, TLS_CHALLENGES)
+    domains = tls.get("domains") or []
+    if not isinstance(domains, list) or not all(isinstance(d, str) and _TLS_DOMAIN_RE.match(d) for d in domains):
+        problems.append(
+            f"{var}.domains: must be a list of lowercase DNS names (a wildcard only as the first label, "
+            f"e.g. '*.dev.example.com'), got {show(domains)}"
+        )
+        domains = []
+    zone = tls.get("zone_id") or ""
+    hosts = [e for e in exposures or [] if isinstance(e, dict) and isinstance(e.get("host"), str)]
+    if profile.tls_source == "acm":
+        if zone and not (isinstance(zone, str) and _ROUTE53_ZONE_RE.match(zone)):
+            problems.append(f"{var}.zone_id: {show(zone)} is not a Route53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)")
+        if zone and not domains:
+            problems.append(f"{var}.domains: set the names of the ACM certificate Terraform requests in {zone}")
+        if domains:
+            problems += [
+                f"{var}.domains: no name covers the {e.get('component')} host {e['host']} (a wildcard covers one "
+                f"label); add {'*.' + e['host'].split('.', 1)[1] if '.' in e['host'] else e['host']}"
+                for e in hosts
+                if not any(_covers(d, e["host"]) for d in domains)
+            ]
+        return problems
+    toggles = config.get("toggles") if isinstance(config.get("toggles"), dict) else {}
+    if hosts and "cert_manager_enabled" in toggles and not _truthy(toggles["cert_manager_enabled"]):
+        problems.append(
+            "cert_manager_enabled: false, but on {} cert-manager issues the certificates of the hosts {}; "
+            "enable it".format(profile.name, ", ".join(e["host"] for e in hosts))
+        )
+    if issuer != "letsencrypt":
+        return problems
+    if not config.get("cert_manager_acme_email"):
+        problems.append(
+            f"cert_manager_acme_email: {var}.issuer letsencrypt needs the ACME account's email "
+            "(Let's Encrypt's expiry notices), or set platform_tls.issuer: platform-ca"
+        )
+    if challenge == "http01":
+        for e in hosts:
+            if e.get("scheme") == "internal":
+                problems.append(
+                    f"{var}.challenge: http01 cannot issue for the internal {e.get('component')} host {e['host']} "
+                    "(Let's Encrypt must reach it from the internet); use challenge dns01 with zone_id, or issuer "
+                    "platform-ca"
+                )
+            elif e["host"].startswith("*."):
+                problems.append(
+                    f"{var}.challenge: http01 cannot issue the wildcard {e['host']} of {e.get('component')} "
+                    "(ACME issues wildcards over DNS-01 only); use challenge dns01 with zone_id, or issuer platform-ca"
+                )
+    elif challenge == "dns01":
+        identities = (config.get("platform_infra") or {}).get("identities") or {}
+        try:
+            profile.acme_dns01_solver(zone, identities.get("cert_manager"))
+        except PlatformError as err:
+            problems.append(f"{var}.challenge dns01: {err}")
+    return problems
+
+
 def _argocd(config: dict) -> list:
     """Argo CD settings that would make a broken or drifting deployment (only when Argo CD is enabled)."""
     if not _truthy(config.get("argocd_enabled")):
@@ -651,6 +742,7 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
     cloud = profile.name if profile is not None else None
     problems += _toggles(config.get("toggles"), catalog, cloud, config.get("platform_infra"))
     problems += _argocd(config)
+    problems += _tls(config, profile)
     return sorted(set(problems))
 
 

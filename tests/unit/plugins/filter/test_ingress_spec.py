@@ -14,6 +14,11 @@ def test_registered():
     assert FilterModule().filters()["ingress_spec"] is ingress_spec
 
 
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+# What the roles pass: platform__tls, both certificate sources (each cloud reads its own).
+TLS = {"certificate_arn": CERTIFICATE, "issuer": "letsencrypt"}
+
+
 @pytest.mark.parametrize(
     ("cloud", "kwargs", "expected"),
     [
@@ -22,6 +27,7 @@ def test_registered():
             {},
             {
                 "controller": "aws_load_balancer_controller",
+                "tls_source": "acm",
                 "class_name": "alb",
                 "annotations": {
                     ALB + "backend-protocol": "HTTP",
@@ -29,23 +35,29 @@ def test_registered():
                     ALB + "scheme": "internet-facing",
                     ALB + "target-type": "ip",
                 },
+                "tls": [],
                 "controller_service_annotations": {},
             },
         ),
         (
             "aws",
-            {"scheme": "internal", "host": "mlflow.dev.example.com", "tls_secret": "mlflow-tls", "group": "mlops"},
+            {"scheme": "internal", "host": "mlflow.dev.example.com", "group": "mlops", "tls": TLS, "name": "mlflow"},
             {
                 "controller": "aws_load_balancer_controller",
+                "tls_source": "acm",
                 "class_name": "alb",
                 "annotations": {
                     ALB + "backend-protocol": "HTTP",
-                    ALB + "group.name": "mlops",
+                    ALB + "certificate-arn": CERTIFICATE,
+                    ALB + "group.name": "mlops-internal",
                     ALB + "listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
                     ALB + "scheme": "internal",
+                    ALB + "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
                     ALB + "ssl-redirect": "443",
                     ALB + "target-type": "ip",
                 },
+                # no secretName: the ALB serves the ACM certificate
+                "tls": [{"hosts": ["mlflow.dev.example.com"]}],
                 "controller_service_annotations": {},
             },
         ),
@@ -54,8 +66,10 @@ def test_registered():
             {},
             {
                 "controller": "ingress_nginx",
+                "tls_source": "cert-manager",
                 "class_name": "nginx",
                 "annotations": {NGINX + "backend-protocol": "HTTP"},
+                "tls": [],
                 "controller_service_annotations": {AZ_LB + "health-probe-request-path": "/healthz"},
             },
         ),
@@ -64,13 +78,22 @@ def test_registered():
             {
                 "scheme": "internal",
                 "host": "argocd.example.com",
-                "tls_secret": "argocd-tls",
                 "backend_protocol": "HTTPS",
+                "group": "mlops",
+                "tls": TLS,
+                "name": "argocd",
             },
             {
                 "controller": "ingress_nginx",
-                "class_name": "nginx",
-                "annotations": {NGINX + "backend-protocol": "HTTPS", NGINX + "ssl-redirect": "true"},
+                "tls_source": "cert-manager",
+                "class_name": "nginx-internal",
+                "annotations": {
+                    "cert-manager.io/cluster-issuer": "letsencrypt",
+                    NGINX + "backend-protocol": "HTTPS",
+                    NGINX + "force-ssl-redirect": "true",
+                    NGINX + "ssl-redirect": "true",
+                },
+                "tls": [{"hosts": ["argocd.example.com"], "secretName": "argocd-tls"}],
                 "controller_service_annotations": {
                     AZ_LB + "health-probe-request-path": "/healthz",
                     AZ_LB + "internal": "true",
@@ -82,20 +105,29 @@ def test_registered():
 def test_both_clouds(cloud, kwargs, expected):
     result = ingress_spec(cloud, **kwargs)
     assert result == expected
-    assert list(result) == ["controller", "class_name", "annotations", "controller_service_annotations"]
+    assert list(result) == [
+        "controller",
+        "tls_source",
+        "class_name",
+        "annotations",
+        "tls",
+        "controller_service_annotations",
+    ]
 
 
 @pytest.mark.parametrize(
     ("cloud", "kwargs", "message"),
     [
-        ("gcp", {}, r"ingress_spec: unknown cloud 'gcp'; allowed: aws, azure, local"),
+        ("gcp", {}, r"unknown cloud 'gcp'; allowed: aws, azure, local"),
         ("aws", {"scheme": "public"}, r"scheme 'public' is not allowed; allowed: internet-facing, internal"),
         ("azure", {"scheme": None}, r"scheme null is not allowed; allowed: internet-facing, internal"),
         ("azure", {"backend_protocol": "grpc"}, r"backend_protocol 'grpc' is not allowed; allowed: HTTP, HTTPS"),
-        ("aws", {"tls_secret": "mlflow-tls"}, r"tls_secret 'mlflow-tls' needs a host"),
+        ("aws", {"tls": TLS}, r"tls: needs a host; the ALB serves the ACM certificate of the Ingress's TLS host"),
         ("aws", {"host": "bad host"}, r"host 'bad host' is not allowed; use a DNS name"),
+        ("azure", {"host": "a.example.com", "tls": TLS}, r"name: missing; the certificate's Secret is <name>-tls"),
+        ("azure", {"tls": "letsencrypt"}, r"tls: must be a mapping of the certificate source, got 'letsencrypt'"),
     ],
 )
 def test_errors_name_the_value_and_what_is_allowed(cloud, kwargs, message):
-    with pytest.raises(AnsibleFilterError, match=message):
+    with pytest.raises(AnsibleFilterError, match=r"^ingress_spec: .*" + message):
         ingress_spec(cloud, **kwargs)

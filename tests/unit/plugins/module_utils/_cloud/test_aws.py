@@ -142,8 +142,16 @@ def test_object_store_problems_name_the_variables():
 ALB = "alb.ingress.kubernetes.io/"
 
 
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+HTTPS = {
+    ALB + "listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+    ALB + "ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    ALB + "ssl-redirect": "443",
+}
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "annotations"),
+    ("kwargs", "annotations", "tls"),
     [
         (
             {},
@@ -153,19 +161,40 @@ ALB = "alb.ingress.kubernetes.io/"
                 ALB + "scheme": "internet-facing",
                 ALB + "target-type": "ip",
             },
+            [],
         ),
         (
-            {"scheme": "internal", "host": "mlflow.example.com", "tls_secret": "mlflow-tls", "group": "platform"},
+            {
+                "scheme": "internal",
+                "host": "mlflow.example.com",
+                "tls": {"certificate_arn": CERTIFICATE},
+                "group": "platform",
+                "name": "mlflow",
+            },
             {
                 ALB + "backend-protocol": "HTTP",
-                ALB + "group.name": "platform",
-                ALB + "listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+                ALB + "certificate-arn": CERTIFICATE,
+                ALB + "group.name": "platform-internal",
                 ALB + "scheme": "internal",
-                ALB + "ssl-redirect": "443",
                 ALB + "target-type": "ip",
+                **HTTPS,
             },
+            [{"hosts": ["mlflow.example.com"]}],
         ),
         (
+            # No ARN (null or ""): the controller finds ACM's certificate by the TLS host; the issuer is not AWS's.
+            {"host": "*.models.example.com", "tls": {"certificate_arn": "", "issuer": "letsencrypt"}, "group": "mlops"},
+            {
+                ALB + "backend-protocol": "HTTP",
+                ALB + "group.name": "mlops-public",
+                ALB + "scheme": "internet-facing",
+                ALB + "target-type": "ip",
+                **HTTPS,
+            },
+            [{"hosts": ["*.models.example.com"]}],
+        ),
+        (
+            # No tls: plain HTTP, even with a host.
             {"host": "*.example.com", "backend_protocol": "HTTPS"},
             {
                 ALB + "backend-protocol": "HTTPS",
@@ -173,13 +202,41 @@ ALB = "alb.ingress.kubernetes.io/"
                 ALB + "scheme": "internet-facing",
                 ALB + "target-type": "ip",
             },
+            [],
         ),
     ],
 )
-def test_ingress(kwargs, annotations):
+def test_ingress(kwargs, annotations, tls):
     spec = AWS.ingress(**kwargs)
-    assert spec == {"controller": "aws_load_balancer_controller", "class_name": "alb", "annotations": annotations}
+    assert spec == {
+        "controller": "aws_load_balancer_controller",
+        "tls_source": "acm",
+        "class_name": "alb",
+        "annotations": annotations,
+        "tls": tls,
+    }
     assert list(spec["annotations"]) == sorted(annotations)
+
+
+@pytest.mark.parametrize("scheme", ["internet-facing", "internal"])
+def test_ingress_one_alb_per_group_and_scheme(scheme):
+    annotations = AWS.ingress(scheme=scheme, group="a" * 54)["annotations"]
+    suffix = "internal" if scheme == "internal" else "public"
+    assert annotations[ALB + "group.name"] == "a" * 54 + "-" + suffix
+    assert len(annotations[ALB + "group.name"]) <= 63
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        CERTIFICATE,
+        "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abcdef01-2345-6789-abcd-ef0123456789",
+        "arn:aws-cn:acm:cn-north-1:123456789012:certificate/abcdef01-2345-6789-abcd-ef0123456789",
+    ],
+)
+def test_ingress_takes_acm_certificate_arns(arn):
+    annotations = AWS.ingress(host="a.example.com", tls={"certificate_arn": arn})["annotations"]
+    assert annotations[ALB + "certificate-arn"] == arn
 
 
 @pytest.mark.parametrize(
@@ -188,13 +245,25 @@ def test_ingress(kwargs, annotations):
         ({"scheme": "public"}, "scheme 'public' is not allowed; allowed: internet-facing, internal"),
         ({"backend_protocol": "GRPC"}, "backend_protocol 'GRPC' is not allowed; allowed: HTTP, HTTPS"),
         ({"host": "Not A Host"}, "host 'Not A Host' is not allowed"),
-        ({"host": "a.example.com", "tls_secret": "Bad_Secret"}, "tls_secret 'Bad_Secret' is not allowed"),
         ({"group": "-grp"}, "group '-grp' is not allowed"),
-        ({"tls_secret": "mlflow-tls"}, "tls_secret 'mlflow-tls' needs a host"),
+        ({"group": "a" * 55}, r"group 'a{55}' is not allowed; use lowercase letters, digits, '-' and '.', <= 54"),
+        ({"name": "MLflow"}, r"name 'MLflow' is not allowed; use a name such as mlflow \(the Secret <name>-tls\)"),
+        ({"name": "a" * 60}, r"name 'a{60}' is not allowed"),
+        ({"tls": {"certificate_arn": CERTIFICATE}}, r"tls: needs a host; the ALB serves the ACM certificate"),
+        ({"tls": "acm"}, r"tls: must be a mapping of the certificate source, got 'acm'"),
+        (
+            {"host": "a.example.com", "tls": {"certificate_arn": "arn:aws:iam::123456789012:role/x"}},
+            r"tls.certificate_arn: 'arn:aws:iam::123456789012:role/x' is not an ACM certificate ARN "
+            r"\(arn:aws:acm:<region>:<account>:certificate/<id>\)",
+        ),
+        (
+            {"host": "a.example.com", "tls": {"certificate_arn": 5}},
+            r"tls.certificate_arn: 5 \(int\) is not an ACM certificate ARN",
+        ),
     ],
 )
 def test_ingress_rejects(kwargs, message):
-    with pytest.raises(PlatformError, match=message):
+    with pytest.raises(PlatformError, match=r"^invalid ingress for aws: " + message):
         AWS.ingress(**kwargs)
 
 
@@ -320,19 +389,20 @@ def test_region_problems(region, message):
 # ---------------------------------------------------------------- autoscaling (Karpenter)
 KARPENTER_SETTINGS = {
     "cluster_name": "mlops-dev",
-    "node_pools": {"gpu": {"gpu": True, "taints": [{"key": "nvidia.com/gpu", "value": True, "effect": "NoSchedule"}]}},
+    "node_pools": {
+        "general": pool(min_size=2, desired_size=2, max_size=2),
+        "gpu": pool(
+            instance_types=["g5.xlarge"],
+            capacity_type="spot",
+            gpu=True,
+            min_size=0,
+            max_size=4,
+            taints=[{"key": "nvidia.com/gpu", "value": True, "effect": "NoSchedule"}],
+        ),
+    },
     "karpenter_node_role": "mlops-dev-karpenter-node",
     "karpenter_ami_alias": "al2023@v20250807",
-    "karpenter_pools": {
-        "gpu": {
-            "name": "gpu-workloads",
-            "requirements": {"karpenter.k8s.aws/instance-family": ["g5"], "karpenter.sh/capacity-type": ["spot"]},
-            "limits": {"nvidia.com/gpu": 4},
-            "consolidate_after": "1h30m",
-            "expire_after": "168h",
-            "volume_size": "150Gi",
-        }
-    },
+    "karpenter_pools": {"gpu": {"name": "gpu-workloads", "consolidate_after": "1h30m", "expire_after": "168h"}},
 }
 
 
@@ -348,14 +418,19 @@ def test_autoscaler_is_karpenter():
 def test_autoscaler_objects_karpenter():
     objects = AWS.autoscaler_objects(KARPENTER_SETTINGS)
     assert objects["scalers"] == []
+    # general is the EKS managed node group: no NodePool of its own
     node_class, node_pool = objects["node_pools"]
     assert node_class["kind"] == "EC2NodeClass" and node_class["metadata"]["name"] == "gpu"
+    assert node_pool["metadata"]["name"] == "gpu-workloads"
     assert node_pool["spec"]["template"]["spec"]["nodeClassRef"]["name"] == node_class["metadata"]["name"]
     # an unquoted YAML boolean taint value is spelled as Terraform spells it (nvidia.com/gpu=true)
     assert node_pool["spec"]["template"]["spec"]["taints"] == [
         {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
     ]
-    assert node_pool["spec"]["limits"] == {"nvidia.com/gpu": "4"}
+    # max_size 4 x g5.xlarge (4 vCPUs, 1 GPU)
+    assert node_pool["spec"]["limits"] == {"cpu": "16", "nvidia.com/gpu": "4"}
+    assert node_pool["spec"]["template"]["spec"]["expireAfter"] == "168h"
+    assert node_pool["spec"]["disruption"]["consolidateAfter"] == "1h30m"
 
 
 @pytest.mark.parametrize("alias", ["al2023@latest", "al2023", "windows2022@latest", "al2023@v2025 05", "", None])

@@ -103,22 +103,44 @@ def test_object_store_rejects(bucket, account, message):
 NGINX = "nginx.ingress.kubernetes.io/"
 
 
+HTTPS = {NGINX + "force-ssl-redirect": "true", NGINX + "ssl-redirect": "true"}
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "annotations"),
+    ("kwargs", "class_name", "annotations", "tls"),
     [
-        ({}, {NGINX + "backend-protocol": "HTTP"}),
+        ({}, "nginx", {NGINX + "backend-protocol": "HTTP"}, []),
         (
-            {"scheme": "internal", "tls_secret": "mlflow-tls", "backend_protocol": "HTTPS", "group": "platform"},
-            {NGINX + "backend-protocol": "HTTPS", NGINX + "ssl-redirect": "true"},
+            # internal: the class of the controller behind the internal load balancer; group selects nothing here
+            {"scheme": "internal", "backend_protocol": "HTTPS", "group": "platform"},
+            "nginx-internal",
+            {NGINX + "backend-protocol": "HTTPS"},
+            [],
         ),
         (
-            {"host": "mlflow.example.com", "tls_secret": "mlflow-tls"},
-            {NGINX + "backend-protocol": "HTTP", NGINX + "ssl-redirect": "true"},
+            {"host": "mlflow.example.com", "tls": {"issuer": "letsencrypt", "certificate_arn": ""}, "name": "mlflow"},
+            "nginx",
+            {"cert-manager.io/cluster-issuer": "letsencrypt", NGINX + "backend-protocol": "HTTP", **HTTPS},
+            [{"hosts": ["mlflow.example.com"], "secretName": "mlflow-tls"}],
+        ),
+        (
+            {"scheme": "internal", "host": "*.models.example.com", "tls": {"issuer": "platform-ca"}, "name": "kserve"},
+            "nginx-internal",
+            {"cert-manager.io/cluster-issuer": "platform-ca", NGINX + "backend-protocol": "HTTP", **HTTPS},
+            [{"hosts": ["*.models.example.com"], "secretName": "kserve-tls"}],
         ),
     ],
 )
-def test_ingress(kwargs, annotations):
-    assert AZURE.ingress(**kwargs) == {"controller": "ingress_nginx", "class_name": "nginx", "annotations": annotations}
+def test_ingress(kwargs, class_name, annotations, tls):
+    spec = AZURE.ingress(**kwargs)
+    assert spec == {
+        "controller": "ingress_nginx",
+        "tls_source": "cert-manager",
+        "class_name": class_name,
+        "annotations": annotations,
+        "tls": tls,
+    }
+    assert list(spec["annotations"]) == sorted(annotations)
 
 
 @pytest.mark.parametrize(
@@ -128,6 +150,13 @@ def test_ingress(kwargs, annotations):
         ({"backend_protocol": "http"}, "backend_protocol 'http' is not allowed; allowed: HTTP, HTTPS"),
         ({"host": "-bad-.example.com"}, "host '-bad-.example.com' is not allowed"),
         ({"group": "A" * 10}, "group 'AAAAAAAAAA' is not allowed"),
+        ({"tls": {}}, r"tls.issuer: null is not a ClusterIssuer name; cert-manager issues the host's"),
+        ({"tls": {"issuer": "Lets Encrypt"}}, r"tls.issuer: 'Lets Encrypt' is not a ClusterIssuer name"),
+        (
+            {"host": "mlflow.example.com", "tls": {"issuer": "letsencrypt"}},
+            r"name: missing; the certificate's Secret is <name>-tls",
+        ),
+        ({"tls": ["letsencrypt"]}, r"tls: must be a mapping of the certificate source, got \['letsencrypt'\]"),
     ],
 )
 def test_ingress_rejects(kwargs, message):
@@ -291,24 +320,59 @@ def test_autoscaler_is_keda():
     assert AZURE.autoscaler() == {"controller": "keda", "chart": "keda", "crd_chart": None, "identity": None}
 
 
+KEDA_SETTINGS = {
+    "karpenter_pools": "ignored on azure",
+    "scalers": [{"name": "s", "query": "sum(up)", "threshold": "1", "min_replicas": 1, "max_replicas": 2}],
+    "scaler_targets": {"s": {"name": "web", "namespace": "serving"}},
+    "prometheus_url": "http://prometheus.monitoring.svc:9090",
+}
+
+
 def test_autoscaler_objects_keda():
-    settings = {
-        "karpenter_pools": "ignored on azure",
-        "scalers": [{"name": "s", "query": "sum(up)", "threshold": "1", "min_replicas": 1, "max_replicas": 2}],
-        "scaler_targets": {"s": {"name": "web"}},
-        "scaled_objects_namespace": "mlops",
-        "prometheus_url": "http://prometheus.monitoring.svc:9090",
-    }
-    objects = AZURE.autoscaler_objects(settings)
+    objects = AZURE.autoscaler_objects(KEDA_SETTINGS)
     assert objects["node_pools"] == []
     (scaled,) = objects["scalers"]
+    # kind defaults to Deployment; the ScaledObject sits beside its target
+    assert scaled["metadata"] == {"name": "s", "namespace": "serving"}
     assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
     assert scaled["spec"]["triggers"][0]["metadata"]["serverAddress"] == "http://prometheus.monitoring.svc:9090"
 
 
+@pytest.mark.parametrize(
+    ("target", "workload"),
+    [
+        ({"kind": "Deployment", "name": "web", "namespace": "serving"}, {"kind": "Deployment", "name": "web"}),
+        ({"kind": "StatefulSet", "name": "workers", "namespace": "argo"}, {"kind": "StatefulSet", "name": "workers"}),
+        (
+            {"kind": "InferenceService", "name": "llm", "namespace": "kserve"},
+            {"kind": "Deployment", "name": "llm-predictor"},
+        ),
+    ],
+)
+def test_autoscaler_objects_keda_targets(target, workload):
+    settings = {**KEDA_SETTINGS, "scaler_targets": {"s": target}}
+    settings["scalers"] = [{**KEDA_SETTINGS["scalers"][0], "query": 'sum(x{namespace="$namespace", name="$name"})'}]
+    (scaled,) = AZURE.autoscaler_objects(settings)["scalers"]
+    assert scaled["metadata"]["namespace"] == target["namespace"]
+    assert scaled["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", **workload}
+    assert scaled["spec"]["triggers"][0]["metadata"]["query"] == (
+        f'sum(x{{namespace="{target["namespace"]}", name="{target["name"]}"}})'
+    )
+
+
 def test_autoscaler_objects_keda_reports_every_problem():
-    with pytest.raises(PlatformError, match=r"invalid KEDA scalers: scaled_objects_namespace: missing.*prometheus_url"):
-        AZURE.autoscaler_objects({"scalers": []})
+    with pytest.raises(PlatformError) as err:
+        AZURE.autoscaler_objects({"scalers": [{"name": "s", "query": "sum($x)"}], "scaler_targets": {"s": {}}})
+    assert str(err.value).startswith("invalid KEDA scalers: prometheus_url: null is not an http(s) URL")
+    for part in (
+        "scalers[0].query: unknown placeholder(s) $x; allowed: $namespace, $name",
+        "scalers[0].threshold: null is not a non-negative number",
+        "scalers[0].min_replicas: must be a non-negative integer, got null",
+        "scaler_targets.s.name: missing",
+        "scaler_targets.s.namespace: missing",
+    ):
+        assert part in str(err.value)
+    assert "scaled_objects_namespace" not in str(err.value)
 
 
 def test_default_storage_class_is_aks_own():

@@ -193,10 +193,26 @@ def test_secret_store_problems(ref, tenant, message):
 
 # ---------------------------------------------------------------- the rest
 def test_ingress_is_nginx():
-    spec = LOCAL.ingress(tls_secret="mlflow-tls")
-    assert spec["controller"] == "ingress_nginx" and spec["class_name"] == "nginx"
-    assert spec["annotations"]["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
+    # As on Azure (cert-manager issues the Secret <name>-tls), but one class whatever the scheme.
+    spec = LOCAL.ingress(scheme="internal", host="mlflow.localtest.me", tls={"issuer": "platform-ca"}, name="mlflow")
+    assert spec == {
+        "controller": "ingress_nginx",
+        "tls_source": "cert-manager",
+        "class_name": "nginx",
+        "annotations": {
+            "cert-manager.io/cluster-issuer": "platform-ca",
+            "nginx.ingress.kubernetes.io/backend-protocol": "HTTP",
+            "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+            "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+        },
+        "tls": [{"hosts": ["mlflow.localtest.me"], "secretName": "mlflow-tls"}],
+    }
     assert LOCAL.ingress_controller_service_annotations() == {}
+
+
+def test_ingress_tls_needs_an_issuer_and_a_name():
+    with pytest.raises(PlatformError, match=r"tls.issuer: null is not a ClusterIssuer name.*; name: missing"):
+        LOCAL.ingress(host="mlflow.localtest.me", tls={})
 
 
 def test_no_default_storage_class_and_no_autoscaler_objects():

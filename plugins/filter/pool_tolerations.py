@@ -48,7 +48,9 @@ from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import 
 
 def pool_tolerations(shapes, keys=None, gpu=None):
     """Tolerations for the pools of ``shapes`` (optionally only ``keys`` / GPU or non-GPU pools)."""
-    if not isinstance(shapes, dict) or not all(isinstance(v, dict) and "taints" in v for v in shapes.values()):
+    if not isinstance(shapes, dict) or not all(
+        isinstance(v, dict) and "taints" in v and "provisioner" in v for v in shapes.values()
+    ):
         raise AnsibleFilterError("pool_tolerations: the input must be the output of mlops.platform.node_pools")
     selected = [key for key in shapes if (keys is None or key in keys) and (gpu is None or shapes[key]["gpu"] is gpu)]
     if keys is not None:

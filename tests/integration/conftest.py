@@ -65,15 +65,17 @@ def playbook_env(root: Path, environment: dict | None = None) -> dict:
     return env
 
 
-def run_playbook(args: list, build_dir: Path, environment: dict | None = None) -> PlaybookRun:
-    """``ansible-playbook <args>`` from the repository with its ansible.cfg, as the README runs it.
+def run_playbook(args: list, build_dir: Path, environment: dict | None = None, root: Path = REPO) -> PlaybookRun:
+    """``ansible-playbook <args>`` from the repository (or the collection copy ``root``) with its ansible.cfg.
 
     No cloud credential or kubeconfig of the caller reaches the run (``environment`` adds variables).
     """
     argv = [ansible_bin("ansible-playbook"), *args]
-    env = playbook_env(REPO, environment)
+    env = playbook_env(root, environment)
+    if root != REPO:
+        env["ANSIBLE_COLLECTIONS_PATH"] = str(root.parents[2])
     start = time.monotonic()
-    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
+    proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False, timeout=900)
     return PlaybookRun(argv, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start, build_dir)
 
 
@@ -84,6 +86,7 @@ def run_site(
     mode: str = "render",
     playbook: str = "site.yml",
     environment: dict | None = None,
+    root: Path = REPO,
 ) -> PlaybookRun:
     """Run site.yml the way the README says, offline, against the upstream chart mirror."""
     args = [
@@ -98,7 +101,25 @@ def run_site(
         f"platform_build_dir={build_dir}",
         *extra,
     ]
-    return run_playbook(args, build_dir, environment)
+    return run_playbook(args, build_dir, environment, root)
+
+
+def mutated_collection(tmp_path: Path, path: str, old: str, new: str) -> Path:
+    """A copy of the collection at <tmp>/ansible_collections/mlops/platform with one edit (a planted defect).
+
+    Run it with ``ANSIBLE_COLLECTIONS_PATH=<tmp>`` from the copy (``run_site(..., root=copy)``).
+    """
+    root = tmp_path / "ansible_collections" / "mlops" / "platform"
+    shutil.copytree(
+        REPO,
+        root,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "tests", "terraform", "molecule", "__pycache__"),
+    )
+    target = root / path
+    text = target.read_text()
+    assert old in text, f"{path} no longer holds {old!r}: update the mutation"
+    target.write_text(text.replace(old, new, 1))
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO, ansible_bin, playbook_env, upstream_dir
+from .conftest import REPO, ansible_bin, mutated_collection, playbook_env, upstream_dir
 
 WAVE_TASK = "Release | Apply side by side, until ready, the releases of wave "
 RENDER_TASK = "Release | Describe and render every release"
@@ -217,21 +216,6 @@ def test_deploy_fails_with_one_line_per_release_naming_the_endpoint(plans, nowhe
 
 
 # ---------------------------------------------------------------------------- mutations
-def mutated_collection(tmp_path: Path, path: str, old: str, new: str) -> Path:
-    """A copy of the collection at <tmp>/ansible_collections/mlops/platform with one edit."""
-    root = tmp_path / "ansible_collections" / "mlops" / "platform"
-    shutil.copytree(
-        REPO,
-        root,
-        ignore=shutil.ignore_patterns(".venv", ".git", "build", "tests", "terraform", "molecule", "__pycache__"),
-    )
-    target = root / path
-    text = target.read_text()
-    assert old in text, f"{path} no longer holds {old!r}: update the mutation"
-    target.write_text(text.replace(old, new, 1))
-    return root
-
-
 MUTATIONS = {
     "async": ("register: release__applied", "register: release__applied\n  async: 600\n  poll: 0", "async"),
     "undefined": ("release_wait_timeout | int", "release_wait_timeout_typo | int", "release_wait_timeout_typo"),

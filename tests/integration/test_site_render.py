@@ -91,8 +91,9 @@ def test_renders_every_enabled_component(rendered, name):
     )
     assert len(expected) >= 3
     tree = manifests.load_tree(rendered[name].build_dir / cluster_of(name))
-    # A component may render a second chart into <component>_<part>/ (e.g. its CRDs).
-    assert sorted({folder for folder in tree if folder in expected}) == expected
+    # A component may render into <component>_<part>/ too (its CRDs; Azure's internal ingress controller).
+    missing = [c for c in expected if not any(folder == c or folder.startswith(c + "_") for folder in tree)]
+    assert not missing, f"not rendered: {missing}; folders: {sorted(tree)}"
     assert all(folder in expected or folder.rsplit("_", 1)[0] in expected for folder in tree), sorted(tree)
     for component, content in tree.items():
         assert content.chart_objects or content.our_objects, f"{component}: rendered no objects"

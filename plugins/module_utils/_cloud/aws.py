@@ -250,7 +250,9 @@ class AwsProfile(CloudProfile):
         prefix = f"platform_node_pools.{key}"
         if pool.get("on_demand_fallback") is not None:
             return [f"{prefix}.on_demand_fallback: only Karpenter pools (not {key}, the EKS node group) fall back"]
+        # desired_size defaults to min_size (as preflight reads it).
         sizes = [pool.get(field) for field in ("min_size", "desired_size", "max_size")]
+        sizes[1] = sizes[0] if sizes[1] is None else sizes[1]
         if all(isinstance(size, int) and not isinstance(size, bool) for size in sizes) and len(set(sizes)) > 1:
             return [
                 f"{prefix}: on aws the {key} pool is the EKS managed node group Karpenter runs on, and nothing "
@@ -324,7 +326,14 @@ class AwsProfile(CloudProfile):
                 )
         pools = {}
         for key in keys:
-            pool = {**self._pool_settings_defaults, "name": key, **(tuning.get(key) or {})}
+            own = tuning.get(key)
+            if own is not None and not isinstance(own, dict):
+                problems.append(
+                    f"karpenter_pools.{key}: must be a mapping of NodePool settings "
+                    f"(name, consolidate_after, expire_after, volume_size), got {show(own)}"
+                )
+                own = None
+            pool = {**self._pool_settings_defaults, "name": key, **(own or {})}
             problems += self._karpenter_pool_problems(key, pool, platform_pools[key])
             pools[key] = pool
         if problems:

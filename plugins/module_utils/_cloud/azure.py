@@ -124,7 +124,9 @@ class AzureProfile(CloudProfile):
         issuer = tls.get("issuer")
         if not isinstance(issuer, str) or not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", issuer):
             problems.append(f"tls.issuer: {show(issuer)} is not a ClusterIssuer name; cert-manager issues the host's")
-        if host is not None and name is None:
+        if host is None:
+            problems.append("tls: needs a host; cert-manager issues the certificate of the Ingress's TLS host")
+        elif name is None:
             problems.append("name: missing; the certificate's Secret is <name>-tls")
         return problems
 

@@ -316,7 +316,12 @@ class CloudProfile:
             for taint in self._implicit_taints(key, pool):
                 if taint not in taints:
                     taints.append(taint)
-            labels = {str(k): _label_value(v) for k, v in (pool.get("labels") or {}).items()}
+            own_labels = pool.get("labels") or {}
+            if not isinstance(own_labels, dict):
+                raise PlatformError(
+                    f"platform_node_pools.{key}.labels: must map label names to values, got {show(own_labels)}"
+                )
+            labels = {str(k): _label_value(v) for k, v in own_labels.items()}
             labels.update(self._implicit_labels(key, pool))
             labels[self.pool_label] = key
             shapes[key] = {

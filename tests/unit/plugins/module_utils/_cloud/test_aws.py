@@ -280,7 +280,7 @@ def test_controller_service_annotations_reject_unknown_scheme():
 
 # ---------------------------------------------------------------- node pools
 def pool(**overrides):
-    base = {"instance_types": ["t3.large"], "capacity_type": "on_demand", "min_size": 1, "max_size": 2}
+    base = {"instance_types": ["t3.large"], "capacity_type": "on_demand", "min_size": 2, "max_size": 2}
     return {**base, **overrides}
 
 

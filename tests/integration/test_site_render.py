@@ -17,7 +17,14 @@ from .platform_checks import manifests, schemas, values_keys, wiring
 # Free-form maps in chart values: any key beneath them is ours to choose (annotations, labels,
 # resources). Everything else we set must exist in the chart's default values.yaml.
 FREE_FORM = {
-    "cert-manager": ("resources", "global.leaderElection", "serviceAccount.annotations", "serviceAccount.labels"),
+    "cert-manager": (
+        # serviceAccount.annotations/labels: documented in a comment of the chart's values.yaml only.
+        "resources",
+        "global.leaderElection",
+        "serviceAccount.annotations",
+        "serviceAccount.labels",
+        "podLabels",
+    ),
     "aws-load-balancer-controller": ("serviceAccount.annotations", "podLabels", "resources"),
     "ingress-nginx": ("controller.service.annotations", "controller.resources", "controller.extraArgs"),
     "mlflow": ("serviceAccount.annotations", "extraPodLabels", "resources", "ingress.annotations"),
@@ -32,8 +39,9 @@ FREE_FORM = {
         "grafana.resources",
         "kube-state-metrics.resources",
         "prometheus-node-exporter.resources",
+        "prometheus-node-exporter.tolerations",
     ),
-    "tetragon": ("tetragon.resources", "export.resources"),
+    "tetragon": ("tetragon.resources", "export.resources", "tolerations"),
     "karpenter": ("serviceAccount.annotations", "podLabels", "controller.resources"),
     "keda": ("prometheus.operator.serviceMonitor.additionalLabels",),
     "external-secrets": ("serviceAccount.annotations", "serviceAccount.extraLabels", "podLabels", "resources"),
@@ -174,12 +182,13 @@ def test_c_azure_facts(rendered):
         for o in objects
         if o["kind"] == "ServiceAccount" and "eks.amazonaws.com/role-arn" in (o["metadata"].get("annotations") or {})
     ]
-    assert find(objects, "IngressClass", "nginx")
-    assert find(objects, "Ingress", "mlflow", "mlflow")["spec"]["ingressClassName"] == "nginx"
-    controller = find(objects, "Service", "ingress-nginx-controller", "ingress")
-    assert (
-        controller["metadata"]["annotations"].get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true"
-    )
+    # Every host of azure-dev is internal: one ingress-nginx, behind an internal Azure load balancer, and no
+    # public one at all.
+    assert find(objects, "IngressClass", "nginx-internal")["spec"]["controller"] == "k8s.io/ingress-nginx-internal"
+    assert find(objects, "Ingress", "mlflow", "mlflow")["spec"]["ingressClassName"] == "nginx-internal"
+    balancers = [o for o in objects if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
+    assert [o["metadata"]["name"] for o in balancers] == ["ingress-nginx-internal-controller"]
+    assert balancers[0]["metadata"]["annotations"]["service.beta.kubernetes.io/azure-load-balancer-internal"] == "true"
 
 
 @pytest.mark.parametrize("name", INVENTORIES)

@@ -161,7 +161,9 @@ class _Walker:
             self.key(key, value, defaults, chart, [*path, key])
 
     def key(self, key: str, value: object, defaults: Mapping, chart: ChartDefaults, path: list) -> None:
-        if key not in defaults:
+        # A free-form path may be absent from values.yaml: some charts document a key only in a comment
+        # (cert-manager's serviceAccount.annotations); the allow-list names it deliberately.
+        if key not in defaults and not self.free(path):
             hint = ""
             if not defaults and len(path) > 1:
                 hint = (

@@ -127,9 +127,10 @@ def _display(path: list) -> str:
 
 
 class _Walker:
-    def __init__(self, top: ChartDefaults, allow_free_form: Iterable[str]):
+    def __init__(self, top: ChartDefaults, allow_free_form: Iterable[str], documented: Iterable[str] = ()):
         self.top = top
         self.patterns = [p.split(".") for p in allow_free_form]
+        self.documented = {tuple(p.split(".")) for p in documented}
         self.problems: list[str] = []
 
     def free(self, path: list) -> bool:
@@ -161,9 +162,7 @@ class _Walker:
             self.key(key, value, defaults, chart, [*path, key])
 
     def key(self, key: str, value: object, defaults: Mapping, chart: ChartDefaults, path: list) -> None:
-        # A free-form path may be absent from values.yaml: some charts document a key only in a comment
-        # (cert-manager's serviceAccount.annotations); the allow-list names it deliberately.
-        if key not in defaults and not self.free(path):
+        if key not in defaults and tuple(p for p in path if isinstance(p, str)) not in self.documented:
             hint = ""
             if not defaults and len(path) > 1:
                 hint = (
@@ -208,6 +207,7 @@ def unknown_value_keys(
     allow_free_form: Iterable[str] = (),
     chart: str | None = None,
     version: str | None = None,
+    documented: Iterable[str] = (),
 ) -> list[str]:
     """Every key path in ``values`` (the values we pass to helm) that the chart does not have.
 
@@ -218,6 +218,9 @@ def unknown_value_keys(
       union of the default items' keys; otherwise lists are not descended.
     * keys under a dependency's name (or alias) are checked against the subchart's values.yaml
       merged with what the parent's values.yaml sets under that name; ``global`` is always allowed.
+
+    ``documented``: dotted paths the chart's templates read although its values.yaml only names them in a
+    comment (they may be absent from the defaults; what is below them is free-form).
 
     ``chart``/``version`` name the chart in messages when ``defaults`` is a plain mapping; given
     with a :class:`ChartDefaults`, they must match the archive (a pin drift is reported).
@@ -232,6 +235,6 @@ def unknown_value_keys(
                     f"{chart or defaults.name}: values checked against {defaults.label}, whose {what} is "
                     f"'{actual}', not '{wanted}'"
                 )
-    walker = _Walker(defaults, allow_free_form)
+    walker = _Walker(defaults, [*allow_free_form, *documented], documented)
     walker.chart(values, defaults, {}, [])
     return problems + walker.problems

@@ -9,7 +9,7 @@
 #   3. .venv/terraform.rc (offline provider mirror when /opt/tf-plugins exists)
 #   4. .venv/collections/ansible_collections/mlops/platform -> this checkout
 #   5. the offline get-pip stand-in for ansible-test's --venv bootstrap
-#   6. Debian packages listed in APT_PACKAGES (none yet)
+#   6. Debian packages listed in APT_PACKAGES
 # See /work/shared/TESTING.md for why each of these exists.
 set -euo pipefail
 
@@ -31,7 +31,9 @@ TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR:-/opt/tf-plugins}
 
 # Debian packages the test suite needs (installed with apt-get when missing).
 # Add one per line with the reason, e.g. `prometheus  # promtool check/test rules`.
-APT_PACKAGES=()
+APT_PACKAGES=(
+    prometheus-alertmanager  # amtool check-config / config routes test (tests/integration/test_alert_routing.py)
+)
 
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"

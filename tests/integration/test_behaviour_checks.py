@@ -1233,3 +1233,73 @@ def test_real_render_behaviour(renders, name, check):
     strict = name.endswith("-full") and check not in NOT_ON.get(render["cloud"], set())
     problems = result.require_examined() if strict else result.problems
     assert problems == [], f"{name} {result.summary()}:\n" + "\n".join(problems)
+
+
+def named(objs: list, kind: str, name: str) -> dict:
+    """The object ``kind``/``name`` of ``objs``, replaced there by a deep copy (the render stays untouched) that
+    keeps its effective namespace (helm's release namespace)."""
+    index = next(i for i, o in enumerate(objs) if o.get("kind") == kind and o["metadata"].get("name") == name)
+    clone = copy.deepcopy(objs[index])
+    manifests.register_origin(clone, release_namespace=manifests.effective_namespace(objs[index]))
+    objs[index] = clone
+    return clone
+
+
+def drop_internal_lb(objs):
+    del named(objs, "Service", "ingress-nginx-internal-controller")["metadata"]["annotations"][
+        "service.beta.kubernetes.io/azure-load-balancer-internal"
+    ]
+
+
+def drop_spot_toleration(objs):
+    podspec = named(objs, "DaemonSet", "nvidia-device-plugin")["spec"]["template"]["spec"]
+    podspec["tolerations"] = [t for t in podspec["tolerations"] if "scalesetpriority" not in t["key"]]
+
+
+def mlflow_alb_public(objs):
+    named(objs, "Ingress", "mlflow")["metadata"]["annotations"][B.ALB_SCHEME] = "internet-facing"
+
+
+def mlflow_without_tls(objs):
+    named(objs, "Ingress", "mlflow")["spec"].pop("tls")
+
+
+def drop_nginx_monitors(objs):
+    for name in ("ingress-nginx-controller", "ingress-nginx-internal-controller"):
+        objs.remove(named(objs, "ServiceMonitor", name))
+
+
+def kserve_hpa_back(objs):
+    del named(objs, "InferenceService", "llm")["metadata"]["annotations"][B.KSERVE_AUTOSCALER_ANNOTATION]
+
+
+def gpu_quota_elsewhere(objs):
+    objs[:] = [o for o in objs if o.get("kind") != "ResourceQuota"]
+    objs.append(quota("default", {"requests.nvidia.com/gpu": "4"}))
+
+
+def llm_without_gpu_toleration(objs):
+    named(objs, "InferenceService", "llm")["spec"]["predictor"]["tolerations"] = []
+
+
+@pytest.mark.parametrize(
+    ("name", "check", "plant", "needle"),
+    [
+        ("azure-full", "exposure", drop_internal_lb, "should be internal but is internet-facing"),
+        ("azure-full", "daemonsets_reach_pools", drop_spot_toleration, "kubernetes.azure.com/scalesetpriority=spot"),
+        ("aws-dev", "exposure", mlflow_alb_public, "conflicting schemes"),
+        ("azure-full", "tls", mlflow_without_tls, "no spec.tls entry covers the host"),
+        ("azure-full", "queries_scraped", drop_nginx_monitors, "reads nginx_ingress_controller_requests"),
+        ("azure-full", "scalers_wired", kserve_hpa_back, "KServe's own HPA and KEDA fight"),
+        ("azure-full", "gpu_quota_where_gpu_work_runs", gpu_quota_elsewhere, "no ResourceQuota there limits"),
+        ("aws-full", "gpu_workloads_land_on_gpu_pools", llm_without_gpu_toleration, "nvidia.com/gpu=true:NoSchedule"),
+    ],
+)
+def test_real_render_with_a_planted_defect(renders, name, check, plant, needle):
+    """Each check finds a defect planted in today's render (and did not report that finding before)."""
+    render = dict(renders[name])
+    before = CHECKS[check](render).problems
+    render["objs"] = list(render["objs"])
+    plant(render["objs"])
+    found = [p for p in CHECKS[check](render).problems if p not in before]
+    assert any(needle in p for p in found), found

@@ -297,6 +297,17 @@ def reach(podspec: Mapping, pools: Mapping[str, Mapping], extra_tolerations: Ite
     }
 
 
+def _pool_view(podspec: Mapping, pools: Mapping[str, Mapping]) -> dict:
+    """pool -> the values (None: absent) of the labels the pod selects on, for messages."""
+    keys = list(podspec.get("nodeSelector") or {})
+    affinity = ((podspec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    for term in affinity.get("nodeSelectorTerms") or ():
+        keys += [e.get("key") for e in term.get("matchExpressions") or () if e.get("key") not in keys]
+    return {name: {k: _pool_labels(pool).get(k) for k in keys} for name, pool in pools.items()}
+
+
 def _scheduling_text(podspec: Mapping) -> str:
     parts = [f"nodeSelector {dict(podspec.get('nodeSelector') or {})}"]
     affinity = ((podspec.get("affinity") or {}).get("nodeAffinity") or {}).get(
@@ -398,8 +409,8 @@ def daemonsets_reach_pools(objs: Iterable[dict], pools: Mapping[str, Mapping]) -
         result.examined += [f"{who(obj)} x pool {key}" for key in reaches]
         if pools and not any(r.selected for r in reaches.values()):
             result.problems.append(
-                f"{who(obj)}: selects no node pool ({_scheduling_text(podspec)}; pool labels "
-                f"{ {k: dict(_pool_labels(p)) for k, p in pools.items()} }): its pods never run anywhere"
+                f"{who(obj)}: selects no node pool ({_scheduling_text(podspec)}; the pools' values of those labels "
+                f"{_pool_view(podspec, pools)}): its pods never run anywhere"
             )
         for key, r in reaches.items():
             if plugin and key in gpu_pools:
@@ -416,7 +427,8 @@ def daemonsets_reach_pools(objs: Iterable[dict], pools: Mapping[str, Mapping]) -
                 if r.lands:
                     continue
                 why = (
-                    f"does not select it ({_scheduling_text(podspec)}; pool labels {dict(_pool_labels(pools[key]))})"
+                    f"does not select it ({_scheduling_text(podspec)}; the pool's values of those labels "
+                    f"{_pool_view(podspec, {key: pools[key]})[key]})"
                     if not r.selected
                     else f"does not tolerate its taint {', '.join(taint_text(t) for t in r.blocking)}"
                 )

@@ -479,6 +479,12 @@ ENGINE_CALLS = {
     "external_secrets": [
         ("secretsmanager:GetSecretValue db_secret_ref", "allowed", "secretsmanager:GetSecretValue", "db_secret_ref"),
         ("secretsmanager:GetSecretValue another secret", "denied", "secretsmanager:GetSecretValue", "other_secret"),
+        (
+            "secretsmanager:GetSecretValue /<name>/alertmanager/slack",
+            "allowed",
+            "secretsmanager:GetSecretValue",
+            "platform_secret",
+        ),
         ("ssm:GetParameter /<name>/mlflow/db", "allowed", "ssm:GetParameter", "parameter"),
         ("ssm:GetParameter /other/x", "denied", "ssm:GetParameter", "other_parameter"),
     ],
@@ -557,6 +563,10 @@ def test_e_identity_matrix(platform, matrix):
     resources = {
         "db_secret_ref": matrix.outputs["db_secret_ref"],
         "other_secret": matrix.other_secret,
+        "platform_secret": (
+            f"arn:aws:secretsmanager:{tfh.REGION}:123456789012:secret:/{matrix.outputs['cluster_name']}"
+            "/alertmanager/slack-AbCdEf"
+        ),
         "parameter": f"arn:aws:ssm:{tfh.REGION}:123456789012:parameter/{matrix.outputs['cluster_name']}/mlflow/db",
         "other_parameter": f"arn:aws:ssm:{tfh.REGION}:123456789012:parameter/other/x",
     }

@@ -230,6 +230,10 @@ class AwsProfile(CloudProfile):
     def pool_provisioner(self, key: str) -> str:
         return "node_group" if key == self.system_pool else "karpenter"
 
+    def instance_arch(self, instance_type) -> str | None:
+        capacity = instance_capacity(instance_type)
+        return capacity[2] if capacity else None
+
     def _implicit_labels(self, key: str, pool: dict) -> dict:
         capacity = pool.get("capacity_type")
         if self.pool_provisioner(key) == "node_group":
@@ -459,11 +463,11 @@ class AwsProfile(CloudProfile):
                 else {"key": taint["key"], "effect": taint["effect"]}
                 for taint in shape["taints"]
             ]
-        # Karpenter sets its own well-known labels; a NodePool template may not (restricted domains).
+        # Karpenter and the kubelet set the well-known labels; a NodePool template may not (restricted domains).
         labels = {
             name: value
             for name, value in shape["labels"].items()
-            if not name.startswith(("karpenter.sh/", "karpenter.k8s.aws/"))
+            if not name.startswith(("karpenter.sh/", "karpenter.k8s.aws/", "kubernetes.io/", "node.kubernetes.io/"))
         }
         return {
             "apiVersion": "karpenter.sh/v1",

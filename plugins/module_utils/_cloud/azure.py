@@ -192,6 +192,15 @@ class AzureProfile(CloudProfile):
     def pool_provisioner(self, key: str) -> str:
         return "cluster_autoscaler"
 
+    # Arm64 (Ampere) sizes carry a "p" among the size letters: Standard_D4ps_v5, Standard_E8pds_v5.
+    # Ref https://learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/dpsv5-series
+    _arm_size_re = re.compile(r"^Standard_[A-Z]+[0-9]+[a-z]*p[a-z]*_v[0-9]+$")
+
+    def instance_arch(self, instance_type) -> str | None:
+        if not self.is_instance_type(instance_type):
+            return None
+        return "arm64" if self._arm_size_re.match(instance_type) else "amd64"
+
     # Ref https://learn.microsoft.com/azure/aks/spot-node-pool: AKS taints and labels every spot node so.
     spot_taint = MappingProxyType(
         {"key": "kubernetes.azure.com/scalesetpriority", "value": "spot", "effect": "NoSchedule"}

@@ -323,6 +323,11 @@ class CloudProfile:
                 )
             labels = {str(k): _label_value(v) for k, v in own_labels.items()}
             labels.update(self._implicit_labels(key, pool))
+            # What the kubelet puts on every node (Ref https://kubernetes.io/docs/reference/labels-annotations-taints/).
+            labels["kubernetes.io/os"] = "linux"
+            arches = {self.instance_arch(value) for value in pool.get("instance_types") or []}
+            if len(arches) == 1 and None not in arches:
+                labels["kubernetes.io/arch"] = arches.pop()
             labels[self.pool_label] = key
             shapes[key] = {
                 "labels": {name: labels[name] for name in sorted(labels)},
@@ -337,6 +342,10 @@ class CloudProfile:
     def pool_provisioner(self, key: str) -> str:
         """What creates and removes the nodes of pool ``key`` on this cloud."""
         raise NotImplementedError
+
+    def instance_arch(self, instance_type) -> str | None:
+        """The CPU architecture (kubernetes.io/arch) of an instance type, or None when unknown."""
+        return None
 
     def _implicit_taints(self, key: str, pool: dict) -> list:
         """Taints the cloud puts on the pool's nodes whatever the configuration says."""

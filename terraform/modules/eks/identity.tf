@@ -146,6 +146,13 @@ data "aws_iam_policy_document" "external_secrets" {
     resources = [aws_db_instance.mlflow.master_user_secret[0].secret_arn]
   }
   statement {
+    # The platform's own secrets, named /<name>/... (Alertmanager receivers' URLs, admin logins):
+    # Secrets Manager appends a random suffix to each secret's ARN, hence the trailing wildcard.
+    sid       = "ReadPlatformSecrets"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:/${var.name}/*"]
+  }
+  statement {
     sid       = "ReadPlatformParameters"
     actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
     resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${var.name}/*"]

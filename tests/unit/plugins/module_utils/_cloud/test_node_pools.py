@@ -60,7 +60,12 @@ def test_aws_node_pools():
     assert AWS.node_pools(pools("aws")) == {
         "general": {
             # the EKS managed node group: EKS labels its capacity type
-            "labels": {"eks.amazonaws.com/capacityType": "ON_DEMAND", "platform.mlops/pool": "general"},
+            "labels": {
+                "eks.amazonaws.com/capacityType": "ON_DEMAND",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+                "platform.mlops/pool": "general",
+            },
             "taints": [],
             "gpu": False,
             "capacity_type": "on_demand",
@@ -71,6 +76,8 @@ def test_aws_node_pools():
             "labels": {
                 "karpenter.k8s.aws/instance-gpu-manufacturer": "nvidia",
                 "karpenter.sh/capacity-type": "spot",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
                 "platform.mlops/pool": "gpu",
             },
             "taints": [GPU_TAINT],
@@ -80,7 +87,12 @@ def test_aws_node_pools():
             "max_size": 2,
         },
         "training": {
-            "labels": {"karpenter.sh/capacity-type": "spot", "platform.mlops/pool": "training"},
+            "labels": {
+                "karpenter.sh/capacity-type": "spot",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+                "platform.mlops/pool": "training",
+            },
             "taints": [TRAINING_TAINT],
             "gpu": False,
             "capacity_type": "spot",
@@ -110,7 +122,12 @@ def test_aws_capacity_type_label(key, changes, labels):
 def test_azure_node_pools():
     assert AZURE.node_pools(pools("azure")) == {
         "general": {
-            "labels": {"kubernetes.azure.com/agentpool": "system", "platform.mlops/pool": "general"},
+            "labels": {
+                "kubernetes.azure.com/agentpool": "system",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+                "platform.mlops/pool": "general",
+            },
             "taints": [],
             "gpu": False,
             "capacity_type": "on_demand",
@@ -121,6 +138,8 @@ def test_azure_node_pools():
             "labels": {
                 "kubernetes.azure.com/agentpool": "gpu",
                 "kubernetes.azure.com/scalesetpriority": "spot",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
                 "platform.mlops/gpu": "true",
                 "platform.mlops/pool": "gpu",
             },
@@ -135,6 +154,8 @@ def test_azure_node_pools():
             "labels": {
                 "kubernetes.azure.com/agentpool": "training",
                 "kubernetes.azure.com/scalesetpriority": "spot",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
                 "platform.mlops/pool": "training",
             },
             "taints": [TRAINING_TAINT, SPOT_TAINT],
@@ -167,7 +188,8 @@ def test_local_node_pools_are_fixed_and_add_nothing():
         "gpu": "fixed",
         "training": "fixed",
     }
-    assert shapes["gpu"]["labels"] == {"platform.mlops/pool": "gpu"}
+    # only what the kubelet adds (kind's node "instance types" say nothing of the architecture)
+    assert shapes["gpu"]["labels"] == {"kubernetes.io/os": "linux", "platform.mlops/pool": "gpu"}
     assert shapes["gpu"]["taints"] == [GPU_TAINT]
     assert shapes["training"]["taints"] == [TRAINING_TAINT]
 
@@ -248,7 +270,11 @@ def test_node_pools_do_not_mutate_and_are_sorted():
 def test_optional_settings_default():
     (shape,) = AWS.node_pools({"training": {"capacity_type": "on_demand", "taints": None, "labels": None}}).values()
     assert shape == {
-        "labels": {"karpenter.sh/capacity-type": "on-demand", "platform.mlops/pool": "training"},
+        "labels": {
+            "karpenter.sh/capacity-type": "on-demand",
+            "kubernetes.io/os": "linux",
+            "platform.mlops/pool": "training",
+        },
         "taints": [],
         "gpu": False,
         "capacity_type": "on_demand",
@@ -337,3 +363,24 @@ def test_instance_capacity(instance_type, capacity):
 )
 def test_instance_capacity_unknown(instance_type):
     assert instance_capacity(instance_type) is None
+
+
+@pytest.mark.parametrize(
+    ("cloud", "types", "arch"),
+    [
+        ("aws", ["g5g.xlarge"], "arm64"),
+        ("aws", ["t3.large", "c5.2xlarge"], "amd64"),
+        ("azure", ["Standard_D4ps_v5"], "arm64"),
+        ("azure", ["Standard_D4s_v3"], "amd64"),
+    ],
+)
+def test_the_kubelets_architecture_label(cloud, types, arch):
+    given = pools(cloud)
+    given["training"]["instance_types"] = types
+    assert get_profile(cloud).node_pools(given)["training"]["labels"]["kubernetes.io/arch"] == arch
+
+
+def test_mixed_architectures_carry_no_arch_label():
+    given = pools("aws")
+    given["training"]["instance_types"] = ["m7g.large", "m5.large"]
+    assert "kubernetes.io/arch" not in AWS.node_pools(given)["training"]["labels"]

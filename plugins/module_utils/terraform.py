@@ -48,6 +48,7 @@ CONTRACT_OUTPUTS = (
     "secret_store_ref",
     "identities",
     "registry",
+    "certificate_arn",
 )
 
 

@@ -25,7 +25,8 @@ DEV_ROOT = "environments/aws/dev"
 TF_PLUGIN_MIRROR = Path("/opt/tf-plugins")
 REGION = "eu-west-1"
 
-# Every AWS API the dev root (and the identity matrix) calls, pointed at moto.
+# Every AWS API the dev root (and the identity matrix) calls, pointed at moto (acm, route53: the
+# ingress certificate, test_terraform_acm.py).
 ENDPOINT_SERVICES = (
     "ec2",
     "eks",
@@ -40,6 +41,8 @@ ENDPOINT_SERVICES = (
     "events",
     "logs",
     "secretsmanager",
+    "acm",
+    "route53",
 )
 
 # Root variables for APIs moto does not implement (404): the test turns them off, as a user of
@@ -177,13 +180,15 @@ class Moto:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # Extra environment of the server (moto settings such as MOTO_ACM_VALIDATION_WAIT).
+    env: dict = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Moto:
-        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", **self.env}
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],

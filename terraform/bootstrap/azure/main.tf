@@ -20,6 +20,36 @@ locals {
     "4d97b98b-1d4f-4787-a291-c67834d212e7", # Network Contributor
   ]
   assignable_roles = join(", ", local.assignable_role_ids)
+
+  # DNS Zone Contributor, which modules/aks assigns on dns_zone_id (access = dns_zone):
+  # the CI identity may assign it on var.dns_zone_ids (a zone inside an environment's
+  # group is listed there too).
+  dns_zone_contributor = "befefa01-2a29-4197-83a8-272ff33ce314"
+
+  # The condition of a constrained Role Based Access Control Administrator: it may
+  # write and delete role assignments of the given role definition ids only.
+  # Ref: https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples#example-constrain-roles
+  rbac_admin_condition = <<-EOT
+    (
+      (
+        !(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})
+      )
+      OR
+      (
+        @Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {%s}
+      )
+    )
+    AND
+    (
+      (
+        !(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})
+      )
+      OR
+      (
+        @Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {%s}
+      )
+    )
+  EOT
 }
 
 resource "azurerm_resource_group" "state" {
@@ -149,25 +179,21 @@ resource "azurerm_role_assignment" "ci_rbac_admin" {
   principal_id         = azurerm_user_assigned_identity.ci.principal_id
   principal_type       = "ServicePrincipal"
   condition_version    = "2.0"
-  condition            = <<-EOT
-    (
-      (
-        !(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})
-      )
-      OR
-      (
-        @Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${local.assignable_roles}}
-      )
-    )
-    AND
-    (
-      (
-        !(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})
-      )
-      OR
-      (
-        @Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${local.assignable_roles}}
-      )
-    )
-  EOT
+  condition            = format(local.rbac_admin_condition, local.assignable_roles, local.assignable_roles)
+}
+
+# The Azure DNS zones of the environments' ingress hosts usually live outside their
+# resource groups (one zone, delegated once, for every environment). modules/aks
+# grants cert-manager's identity DNS Zone Contributor on its dns_zone_id, so the CI
+# identity may assign that one role there, and nothing else (it gets no rights on
+# the zone's records itself).
+resource "azurerm_role_assignment" "ci_dns_zone_rbac_admin" {
+  for_each = var.dns_zone_ids
+
+  scope                = each.value
+  role_definition_name = "Role Based Access Control Administrator"
+  principal_id         = azurerm_user_assigned_identity.ci.principal_id
+  principal_type       = "ServicePrincipal"
+  condition_version    = "2.0"
+  condition            = format(local.rbac_admin_condition, local.dns_zone_contributor, local.dns_zone_contributor)
 }

@@ -81,6 +81,18 @@ variable "github" {
   }
 }
 
+variable "dns_zone_ids" {
+  description = "Resource ids of the Azure DNS zones the environments set as dns_zone_id (cert-manager ACME DNS-01): the CI identity may assign DNS Zone Contributor there, and no other role. Empty: no zone."
+  type        = set(string)
+  default     = []
+
+  validation {
+    # The same rule as modules/aks's dns_zone_id.
+    condition     = alltrue([for id in var.dns_zone_ids : can(regex("^/subscriptions/[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/(?i:resourceGroups)/[-A-Za-z0-9_.()]{0,89}[-A-Za-z0-9_()]/providers/(?i:Microsoft\\.Network/dnszones)/([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$", id))])
+    error_message = "var.dns_zone_ids must hold Azure DNS zone resource ids: /subscriptions/<subscription id>/resourceGroups/<resource group>/providers/Microsoft.Network/dnszones/<zone name>."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -23,11 +23,14 @@ resource "azurerm_role_assignment" "cluster_network" {
 locals {
   # access -> (role, scope). Scopes are the narrowest that work: the artifacts
   # container, not the account; the vault (External Secrets reads any secret
-  # the platform stores there).
+  # the platform stores there); the one DNS zone of the ingress hosts, where
+  # cert-manager writes (and removes) the _acme-challenge TXT records of DNS-01.
+  # Ref: https://cert-manager.io/docs/configuration/acme/dns01/azuredns/
   access_roles = {
     blob_write   = { role = "Storage Blob Data Contributor", scope = azurerm_storage_container.artifacts.id }
     blob_read    = { role = "Storage Blob Data Reader", scope = azurerm_storage_container.artifacts.id }
     secrets_read = { role = "Key Vault Secrets User", scope = azurerm_key_vault.this.id }
+    dns_zone     = { role = "DNS Zone Contributor", scope = var.dns_zone_id }
   }
 
   granted_service_accounts = { for k, sa in var.service_accounts : k => sa if sa.access != "none" }
@@ -60,4 +63,11 @@ resource "azurerm_role_assignment" "workload" {
   role_definition_name = local.access_roles[each.value.access].role
   principal_id         = azurerm_user_assigned_identity.workload[each.key].principal_id
   principal_type       = "ServicePrincipal"
+
+  lifecycle {
+    precondition {
+      condition     = each.value.access != "dns_zone" || var.dns_zone_id != ""
+      error_message = "var.service_accounts.${each.key}.access = dns_zone needs var.dns_zone_id (the Azure DNS zone cert-manager solves DNS-01 in); set it, or give ${each.key} another access."
+    }
+  }
 }

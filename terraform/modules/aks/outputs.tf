@@ -97,3 +97,9 @@ output "resource_group_name" {
   description = "Resource group of every resource of this environment."
   value       = try(local.resource_group_name, null)
 }
+
+output "certificate_arn" {
+  description = "ARN of the AWS ACM certificate of the ingress hosts; null on Azure (cert-manager issues the ingress certificates in the cluster, solving ACME DNS-01 in dns_zone_id)."
+  # try() like every output of the contract; there is no cloud certificate to name here.
+  value = try(null, null)
+}

@@ -300,7 +300,7 @@ variable "max_pods" {
 # --- Workload identity ----------------------------------------------------------
 
 variable "service_accounts" {
-  description = "Kubernetes service accounts that get a user-assigned identity federated with the cluster's OIDC issuer. access grants the least privilege the workload needs: blob_write (Storage Blob Data Contributor on the artifacts container), blob_read (Storage Blob Data Reader on it), secrets_read (Key Vault Secrets User on the vault) or none."
+  description = "Kubernetes service accounts that get a user-assigned identity federated with the cluster's OIDC issuer. access grants the least privilege the workload needs: blob_write (Storage Blob Data Contributor on the artifacts container), blob_read (Storage Blob Data Reader on it), secrets_read (Key Vault Secrets User on the vault), dns_zone (DNS Zone Contributor on dns_zone_id: cert-manager's ACME DNS-01 solver; needs dns_zone_id) or none."
   type = map(object({
     namespace = string
     name      = string
@@ -329,8 +329,25 @@ variable "service_accounts" {
   }
 
   validation {
-    condition     = alltrue([for sa in values(var.service_accounts) : contains(["none", "blob_read", "blob_write", "secrets_read"], sa.access)])
-    error_message = "var.service_accounts[*].access must be none, blob_read, blob_write or secrets_read."
+    condition     = alltrue([for sa in values(var.service_accounts) : contains(["none", "blob_read", "blob_write", "secrets_read", "dns_zone"], sa.access)])
+    error_message = "var.service_accounts[*].access must be none, blob_read, blob_write, secrets_read or dns_zone."
+  }
+}
+
+variable "dns_zone_id" {
+  description = "Resource id of the Azure DNS zone of the ingress hosts, /subscriptions/<subscription id>/resourceGroups/<resource group>/providers/Microsoft.Network/dnszones/<zone>: service accounts with access = dns_zone (cert-manager) get DNS Zone Contributor on it to solve ACME DNS-01 challenges. \"\": no DNS zone access."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    # ARM compares resource types and names case-insensitively, and ids come back in either
+    # spelling (.../Microsoft.Network/dnszones/... from the CLI, .../dnsZones/... from ARM
+    # templates' resourceId()): the resourceGroups and provider segments match in any case.
+    # Resource group: 1-90 letters, digits, '_', '-', '.', '()', not ending in '.'.
+    # Ref: https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/resource-name-rules
+    condition     = var.dns_zone_id == "" || can(regex("^/subscriptions/[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/(?i:resourceGroups)/[-A-Za-z0-9_.()]{0,89}[-A-Za-z0-9_()]/providers/(?i:Microsoft\\.Network/dnszones)/([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$", var.dns_zone_id))
+    error_message = "var.dns_zone_id must be \"\" or the resource id of an Azure DNS zone: /subscriptions/<subscription id>/resourceGroups/<resource group>/providers/Microsoft.Network/dnszones/<zone name> (e.g. from az network dns zone show --query id)."
   }
 }
 

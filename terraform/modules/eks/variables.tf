@@ -469,3 +469,57 @@ variable "vpc_flow_log_traffic_type" {
     error_message = "vpc_flow_log_traffic_type: set ALL, ACCEPT or REJECT."
   }
 }
+
+# ------------------------------------------------------------ certificates ----
+
+variable "certificate_domains" {
+  description = <<-EOT
+    DNS names of the platform's ingress hosts, for one ACM certificate the ALB serves
+    (the first name is the certificate's domain name, the others its subject alternative
+    names), e.g. ["*.dev.example.com", "dev.example.com"]. Lowercase names; a wildcard
+    only as the whole first label (it covers one level: "*.dev.example.com" covers
+    mlflow.dev.example.com, not dev.example.com itself). Requested only together with
+    certificate_zone_id. ACM's default quota is 10 names per certificate.
+  EOT
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    # The DomainName pattern of the ACM API, restricted to lowercase (Route53 and the
+    # Ingress hosts compare lowercase names) and to at least two labels.
+    # Ref: https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html
+    condition = alltrue([for d in var.certificate_domains :
+      length(d) <= 253 && can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", d))
+    ])
+    error_message = "certificate_domains: set lowercase DNS names (labels of letters, digits and '-', at least two labels, at most 253 characters), with a wildcard only as the whole first label (e.g. \"*.dev.example.com\"); not valid: ${join(", ", [for d in var.certificate_domains : jsonencode(d) if !(length(d) <= 253 && can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", d)))])}."
+  }
+
+  validation {
+    condition     = length(distinct(var.certificate_domains)) == length(var.certificate_domains)
+    error_message = "certificate_domains: list each name once."
+  }
+
+  validation {
+    # The first name is the certificate's subject CN: at most 64 characters (RequestCertificate).
+    condition     = length(var.certificate_domains) == 0 || length(try(var.certificate_domains[0], "")) <= 64
+    error_message = "certificate_domains: the first name becomes the certificate's domain name, which ACM limits to 64 characters; put a shorter name (e.g. the wildcard of the environment's zone) first."
+  }
+
+  validation {
+    condition     = length(var.certificate_domains) <= 100
+    error_message = "certificate_domains: at most 100 names per ACM certificate (the hard limit; the default quota is 10)."
+  }
+}
+
+variable "certificate_zone_id" {
+  description = "Id of the Route53 PUBLIC hosted zone that holds certificate_domains (e.g. \"Z0123456789ABCDEFGHIJ\"): the module writes the certificate's DNS validation records there. \"\": no certificate is requested."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.certificate_zone_id == "" || can(regex("^Z[A-Z0-9]{1,32}$", var.certificate_zone_id))
+    error_message = "certificate_zone_id: set the id of a Route53 hosted zone (\"Z\" and up to 32 uppercase letters and digits, without the \"/hostedzone/\" prefix), or \"\" for no certificate."
+  }
+}

@@ -111,3 +111,8 @@ output "karpenter_node_role" {
   description = "Name of the IAM role of Karpenter-launched nodes (EC2NodeClass spec.role)."
   value       = module.platform.karpenter_node_role
 }
+
+output "certificate_arn" {
+  description = "ARN of the ACM certificate of certificate_domains, once issued (DNS-validated): the ALB's certificate (alb.ingress.kubernetes.io/certificate-arn). null when none is requested (certificate_domains or certificate_zone_id empty)."
+  value       = module.platform.certificate_arn
+}

@@ -104,6 +104,18 @@ variable "service_accounts" {
   default = null
 }
 
+variable "certificate_domains" {
+  description = "DNS names of the ingress hosts for the ALB's ACM certificate, e.g. [\"*.dev.example.com\", \"dev.example.com\"] (lowercase; a wildcard only as the first label). Requested together with certificate_zone_id; [] for none."
+  type        = list(string)
+  default     = []
+}
+
+variable "certificate_zone_id" {
+  description = "Id of the Route53 public hosted zone of certificate_domains (its DNS validation records go there); \"\" for no certificate."
+  type        = string
+  default     = ""
+}
+
 variable "cluster_endpoint_public_access" {
   description = "EKS API endpoint reachable from the internet (from cluster_endpoint_public_access_cidrs)."
   type        = bool

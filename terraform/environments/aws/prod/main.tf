@@ -11,6 +11,9 @@ module "platform" {
   node_pools         = var.node_pools
   service_accounts   = var.service_accounts
 
+  certificate_domains = var.certificate_domains
+  certificate_zone_id = var.certificate_zone_id
+
   cluster_endpoint_public_access       = var.cluster_endpoint_public_access
   cluster_endpoint_private_access      = var.cluster_endpoint_private_access
   cluster_endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs

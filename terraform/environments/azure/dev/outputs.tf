@@ -96,3 +96,8 @@ output "resource_group_name" {
   description = "Resource group of the environment."
   value       = module.aks.resource_group_name
 }
+
+output "certificate_arn" {
+  description = "ARN of the AWS ACM certificate of the ingress hosts; null on Azure (cert-manager issues the ingress certificates in the cluster, solving ACME DNS-01 in dns_zone_id)."
+  value       = module.aks.certificate_arn
+}

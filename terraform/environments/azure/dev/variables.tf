@@ -121,6 +121,12 @@ variable "service_accounts" {
   default = null
 }
 
+variable "dns_zone_id" {
+  description = "Resource id of the Azure DNS zone of the ingress hosts (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/dnszones/<zone>): service accounts with access = dns_zone (cert-manager, ACME DNS-01) get DNS Zone Contributor on it. \"\": none."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Extra tags for every resource."
   type        = map(string)

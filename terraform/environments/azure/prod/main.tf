@@ -13,6 +13,7 @@ module "aks" {
   network                      = var.network
   node_pools                   = var.node_pools
   service_accounts             = var.service_accounts
+  dns_zone_id                  = var.dns_zone_id
   tags                         = var.tags
 
   sku_tier                        = "Standard"

@@ -3,22 +3,22 @@ message naming the object on each defect it exists for, and reports "examined no
 then every check runs over today's renders of the dev inventories and the test inventories that turn
 every optional feature on (tests/integration/inventories/*-full).
 
-The real-render results are expected to hold real defects while the roles are being fixed: those tests
-are xfail(strict=False); the test that every check examined something in the full inventories is not.
+Every check passes on every real render, and examines something in the full inventories.
 """
 
 from __future__ import annotations
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import REPO, run_site
+from .conftest import run_site
 from .platform_checks import behaviour as B
 from .platform_checks import manifests
+from .platform_checks.render_facts import CHECKS, NOT_ON, facts
+from .platform_checks.render_facts import INVENTORIES as RENDERED
 
 # --------------------------------------------------------------------------------------------
 # hand-made objects
@@ -1127,39 +1127,6 @@ def test_queries_empty_set_examines_nothing():
 # --------------------------------------------------------------------------------------------
 # today's renders
 
-RENDERED = {
-    "aws-dev": REPO / "inventories" / "aws-dev",
-    "azure-dev": REPO / "inventories" / "azure-dev",
-    "aws-full": REPO / "tests" / "integration" / "inventories" / "aws-full",
-    "azure-full": REPO / "tests" / "integration" / "inventories" / "azure-full",
-}
-# (enabled flag or "", host variable, scheme variable) of every Ingress the roles render.
-INGRESS_HOSTS = (
-    ("mlflow_ingress_enabled", "mlflow_ingress_host", "mlflow_ingress_scheme"),
-    ("", "argo_workflows_ingress_host", "argo_workflows_ingress_scheme"),
-    ("argocd_ingress_enabled", "argocd_host", "argocd_ingress_scheme"),
-    ("monitoring_grafana_ingress_enabled", "monitoring_grafana_ingress_host", "monitoring_grafana_ingress_scheme"),
-)
-ROLES_WITH_INGRESS = ("mlflow", "argo_workflows", "argocd", "monitoring")
-
-
-def inventory_settings(inventory: Path) -> dict:
-    """The roles' defaults of the Ingress settings, overridden by the inventory's group_vars."""
-    values: dict = {}
-    for role in ROLES_WITH_INGRESS:
-        values.update(yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text()) or {})
-    for path in sorted((inventory / "group_vars" / "all").glob("*.yml")):
-        values.update(yaml.safe_load(path.read_text()) or {})
-    return values
-
-
-def expected_exposure(values: dict) -> dict:
-    wished = {}
-    for enabled, host, scheme in INGRESS_HOSTS:
-        if (not enabled or values.get(enabled)) and values.get(host):
-            wished[values[host]] = values[scheme]
-    return wished
-
 
 @pytest.fixture(scope="session")
 def full_builds(upstream, tmp_path_factory) -> dict:
@@ -1178,37 +1145,9 @@ def full_builds(upstream, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def renders(rendered, full_builds) -> dict:
-    """inventory -> {objs, cloud, pools, expected, runtime} of today's render."""
-    from ansible_collections.mlops.platform.plugins.filter.node_pools import node_pools
-
+    """inventory -> the facts of today's render (platform_checks.render_facts)."""
     builds = {**{name: run.build_dir for name, run in rendered.items()}, **full_builds}
-    out = {}
-    for name, inventory in RENDERED.items():
-        values = inventory_settings(inventory)
-        objs = manifests.all_objects(manifests.load_tree(builds[name] / values["platform_cluster_name"]))
-        out[name] = {
-            "objs": objs,
-            "cloud": values["platform_cloud"],
-            # the cloud profile's view of the pools (implicit labels and taints): the one source of the facts
-            "pools": node_pools(values["platform_cloud"], values["platform_node_pools"]),
-            "expected": expected_exposure(values),
-            # Argo's workflow namespaces take GPU steps submitted at run time
-            "runtime": B.argo_workflow_namespaces(objs),
-        }
-    return out
-
-
-CHECKS = {
-    "daemonsets_reach_pools": lambda r: B.daemonsets_reach_pools(r["objs"], r["pools"]),
-    "gpu_workloads_land_on_gpu_pools": lambda r: B.gpu_workloads_land_on_gpu_pools(r["objs"], r["pools"]),
-    "gpu_quota_where_gpu_work_runs": lambda r: B.gpu_quota_where_gpu_work_runs(r["objs"], r["runtime"]),
-    "exposure": lambda r: B.exposure(r["objs"], r["expected"], r["cloud"]),
-    "tls": lambda r: B.tls(r["objs"], r["cloud"], expected=r["expected"]),
-    "scalers_wired": lambda r: B.scalers_wired(r["objs"], B.EXPORTERS),
-    "queries_scraped": lambda r: B.queries_scraped(r["objs"]),
-}
-# What a cloud legitimately lacks: KEDA scalers are Azure's (Karpenter scales nodes on AWS).
-NOT_ON = {"aws": {"scalers_wired"}}
+    return {name: facts(inventory, builds[name]) for name, inventory in RENDERED.items()}
 
 
 def test_every_check_examines_something_in_the_full_inventories(renders):
@@ -1224,7 +1163,6 @@ def test_every_check_examines_something_in_the_full_inventories(renders):
     assert blind == []
 
 
-@pytest.mark.xfail(strict=False, reason="today's renders still hold behaviour defects; flip once the roles are fixed")
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("name", RENDERED)
 def test_real_render_behaviour(renders, name, check):
@@ -1303,3 +1241,175 @@ def test_real_render_with_a_planted_defect(renders, name, check, plant, needle):
     plant(render["objs"])
     found = [p for p in CHECKS[check](render).problems if p not in before]
     assert any(needle in p for p in found), found
+
+
+# --------------------------------------------------------------------------------------------
+# identities reach the pods, Argo's artifact repository, Karpenter NodePools from the inventory
+
+AZURE_IDENTITY = {
+    "service_account_annotations": {"azure.workload.identity/client-id": "44444444-4444-4444-4444-444444444444"},
+    "service_account_labels": {},
+    "pod_labels": {"azure.workload.identity/use": "true"},
+}
+
+
+def _identity_set(isvc_labels: dict, workflow_labels: dict) -> list:
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": "wf",
+                "namespace": "argo",
+                "annotations": AZURE_IDENTITY["service_account_annotations"],
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": "kp",
+                "namespace": "kserve",
+                "annotations": AZURE_IDENTITY["service_account_annotations"],
+            },
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "executor", "namespace": "argo"},
+            "rules": [{"apiGroups": ["argoproj.io"], "resources": ["workflowtaskresults"], "verbs": ["create"]}],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "executor", "namespace": "argo"},
+            "roleRef": {"kind": "Role", "name": "executor", "apiGroup": "rbac.authorization.k8s.io"},
+            "subjects": [{"kind": "ServiceAccount", "name": "wf", "namespace": "argo"}],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "argo-workflows-workflow-controller-configmap", "namespace": "argo"},
+            "data": {
+                "config": yaml.safe_dump(
+                    {
+                        "workflowDefaults": {
+                            "spec": {"serviceAccountName": "wf", "podMetadata": {"labels": workflow_labels}}
+                        }
+                    }
+                )
+            },
+        },
+        {
+            "apiVersion": "serving.kserve.io/v1beta1",
+            "kind": "InferenceService",
+            "metadata": {"name": "iris", "namespace": "kserve", "labels": isvc_labels},
+            "spec": {"predictor": {"serviceAccountName": "kp", "model": {"modelFormat": {"name": "sklearn"}}}},
+        },
+    ]
+
+
+BINDINGS = {("argo", "wf"): AZURE_IDENTITY, ("kserve", "kp"): AZURE_IDENTITY}
+USE = {"azure.workload.identity/use": "true"}
+
+
+def test_identities_reach_run_time_pods():
+    result = B.identities_reach_pods(_identity_set(USE, USE), BINDINGS)
+    assert result.problems == []
+    assert "Argo workflowDefaults as wf" in result.examined
+    assert any("InferenceService/kserve/iris" in entry for entry in result.examined)
+
+
+def test_identity_label_missing_on_workflow_pods_or_predictors():
+    problems = B.identities_reach_pods(_identity_set({}, {}), BINDINGS).problems
+    assert any("Argo workflowDefaults" in p and "azure.workload.identity/use" in p for p in problems), problems
+    assert any("InferenceService/kserve/iris" in p for p in problems), problems
+
+
+def test_identities_empty_set_examines_nothing():
+    assert "examined nothing" in B.identities_reach_pods([], {}).require_examined()[-1]
+
+
+def _artifact_set(name: str, annotation: str, data: dict) -> list:
+    return [
+        *_identity_set(USE, USE)[2:4],
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": "argo",
+                "annotations": {"workflows.argoproj.io/default-artifact-repository": annotation},
+            },
+            "data": data,
+        },
+    ]
+
+
+def test_artifact_repository_found():
+    repository = {"default": yaml.safe_dump({"s3": {"bucket": "b"}})}
+    assert B.workflow_artifact_repository(_artifact_set("artifact-repositories", "default", repository)).problems == []
+
+
+@pytest.mark.parametrize(
+    ("name", "annotation", "data", "needle"),
+    [
+        ("artifact-repository", "default", {"default": "s3: {bucket: b}"}, "no ConfigMap artifact-repositories"),
+        ("artifact-repositories", "main", {"default": "s3: {bucket: b}"}, "names no key"),
+        ("artifact-repositories", "default", {"default": "{}"}, "holds 0 repositories"),
+    ],
+)
+def test_artifact_repository_defects(name, annotation, data, needle):
+    problems = B.workflow_artifact_repository(_artifact_set(name, annotation, data)).problems
+    assert any(needle in p for p in problems), problems
+
+
+def _node_pool(taints: list, types: list, capacity: list, limits: dict) -> dict:
+    return {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": "gpu-workloads"},
+        "spec": {
+            "template": {
+                "metadata": {"labels": {"platform.mlops/pool": "gpu"}},
+                "spec": {
+                    "taints": taints,
+                    "requirements": [
+                        {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": types},
+                        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": capacity},
+                    ],
+                },
+            },
+            "limits": limits,
+        },
+    }
+
+
+GPU_POOL = {"instance_types": ["g4dn.xlarge"], "capacity_type": "spot", "gpu": True, "max_size": 2}
+GPU_FACTS = {"gpu": {"provisioner": "karpenter", "gpu": True, "taints": [GPU_TAINT], "labels": {}}}
+
+
+def test_node_pool_is_the_inventory_pool():
+    good = _node_pool([GPU_TAINT], ["g4dn.xlarge"], ["spot"], {"cpu": "8", GPU: "2"})
+    assert B.node_pools_match_inventory([good], GPU_FACTS, {"gpu": GPU_POOL}).problems == []
+
+
+@pytest.mark.parametrize(
+    ("node_pool", "needle"),
+    [
+        (_node_pool([], ["g4dn.xlarge"], ["spot"], {"cpu": "8", GPU: "2"}), "must carry"),
+        (_node_pool([GPU_TAINT], ["g4dn.xlarge", "p4d.24xlarge"], ["spot"], {"cpu": "8", GPU: "2"}), "instance types"),
+        (_node_pool([GPU_TAINT], ["g4dn.xlarge"], ["spot", "on-demand"], {"cpu": "8", GPU: "2"}), "capacity"),
+        (_node_pool([GPU_TAINT], ["g4dn.xlarge"], ["spot"], {"cpu": "192", GPU: "16"}), "past max_size"),
+    ],
+)
+def test_node_pool_that_is_not_the_inventory_pool(node_pool, needle):
+    problems = B.node_pools_match_inventory([node_pool], GPU_FACTS, {"gpu": GPU_POOL}).problems
+    assert any(needle in p for p in problems), problems
+
+
+def test_pool_without_its_node_pool_and_node_pool_without_its_pool():
+    assert "0 Karpenter NodePools" in B.node_pools_match_inventory([], GPU_FACTS, {"gpu": GPU_POOL}).problems[0]
+    stray = _node_pool([GPU_TAINT], ["g4dn.xlarge"], ["spot"], {"cpu": "8", GPU: "2"})
+    problems = B.node_pools_match_inventory([stray], {}, {}).problems
+    assert any("no inventory pool" in p for p in problems), problems

@@ -249,8 +249,12 @@ def test_b_platform_infra_is_the_terraform_outputs(platform):
 
 
 def tfh_service_accounts() -> dict:
+    """The service accounts the AWS root gives an IRSA role (the platform's, as the profile passes them)."""
+    from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
+
     defaults = yaml.safe_load((REPO / "roles/platform/defaults/main/platform.yml").read_text())
-    return defaults["platform_service_accounts"]
+    accounts = defaults["platform_service_accounts"]
+    return {key: accounts[key] for key in get_profile("aws").terraform_service_account_keys if key in accounts}
 
 
 # ---------------------------------------------------------------------------------------- (c)

@@ -36,6 +36,7 @@ from .wiring import (
     _meta,
     _namespace_selected,
     _ns,
+    identities_bound,
     pod_templates,
     selector_matches,
 )
@@ -2160,3 +2161,198 @@ def _emitted_only_by(
 
 def _subset(small: Mapping, big: Mapping) -> bool:
     return all(big.get(k) == v for k, v in small.items())
+
+
+# --------------------------------------------------------------------------------------------
+# 8. Cloud identities reach the pods that use them, run-time pods included
+
+
+def identities_reach_pods(objs: Iterable[dict], bindings: Mapping[tuple[str, str], Mapping]) -> Result:
+    """Every service account with a cloud identity carries it, and every pod that runs as it carries the
+    identity's pod labels (Azure Workload Identity mutates only pods labelled ``azure.workload.identity/use``):
+    workload pod templates (wiring.identities_bound), InferenceService components (KServe copies the
+    InferenceService's labels onto the predictor's pods), and the workflow pods Argo creates at run time
+    from the controller's ``workflowDefaults`` (podMetadata) when they run as that account.
+
+    ``bindings``: (namespace, name) -> the cloud profile's workload_identity() (service_account_annotations,
+    service_account_labels, pod_labels).
+    """
+    objs = list(objs)
+    result = Result("identities_reach_pods", identities_bound(objs, bindings), [])
+    for (namespace, name), identity in sorted(bindings.items()):
+        result.examined.append(f"ServiceAccount/{namespace}/{name}")
+        wanted = identity.get("pod_labels") or {}
+        for shape in pod_shapes(objs):
+            obj = shape.obj
+            if obj.get("kind") != "InferenceService" or _ns(obj) != namespace:
+                continue
+            if shape.spec.get("serviceAccountName", "default") != name:
+                continue
+            result.examined.append(f"{shape.label} as {name}")
+            labels = _labels(_meta(obj))
+            result.problems += [
+                f"{shape.label}: runs as {namespace}/{name} without the label {key}={value!r} on the "
+                "InferenceService (KServe copies its labels to the pods): the pods get no cloud identity"
+                for key, value in wanted.items()
+                if labels.get(key) != value
+            ]
+        defaults = _argo_workflow_defaults(objs)
+        if (
+            defaults is not None
+            and defaults.get("serviceAccountName") == name
+            and namespace in argo_workflow_namespaces(objs)
+        ):
+            result.examined.append(f"Argo workflowDefaults as {name}")
+            labels = ((defaults.get("podMetadata") or {}).get("labels")) or {}
+            result.problems += [
+                f"Argo workflowDefaults: workflow pods run as {namespace}/{name} without podMetadata label "
+                f"{key}={value!r}: they get no cloud identity"
+                for key, value in wanted.items()
+                if labels.get(key) != value
+            ]
+    return result
+
+
+def _argo_workflow_defaults(objs: Iterable[dict]) -> Mapping | None:
+    """``workflowDefaults.spec`` of the Argo Workflows controller ConfigMap, None when there is none."""
+    if not any(
+        str(_meta(cm).get("name", "")).endswith("workflow-controller-configmap") for cm in _of_kind(objs, "ConfigMap")
+    ):
+        return None
+    return _argo_defaults(objs)
+
+
+# --------------------------------------------------------------------------------------------
+# 9. Argo Workflows finds its artifact repository
+
+ARGO_ARTIFACT_REPOSITORIES = "artifact-repositories"
+ARGO_DEFAULT_REPOSITORY = "workflows.argoproj.io/default-artifact-repository"
+_ARTIFACT_KINDS = ("s3", "azure", "gcs", "oss", "hdfs", "artifactory", "http")
+
+
+def workflow_artifact_repository(objs: Iterable[dict]) -> Result:
+    """Each namespace where workflows run holds the ConfigMap Argo looks up by default,
+    ``artifact-repositories``, whose ``default-artifact-repository`` annotation names one of its keys, and
+    that key holds one repository (s3, azure, ...). Without it every workflow that passes an artifact fails.
+    Ref https://argo-workflows.readthedocs.io/en/latest/artifact-repository-ref/
+    """
+    objs = list(objs)
+    result = Result("workflow_artifact_repository", [], [])
+    maps = {(_ns(cm), _meta(cm).get("name")): cm for cm in _of_kind(objs, "ConfigMap")}
+    for namespace in sorted(argo_workflow_namespaces(objs)):
+        result.examined.append(f"workflow namespace {namespace}")
+        cm = maps.get((namespace, ARGO_ARTIFACT_REPOSITORIES))
+        if cm is None:
+            result.problems.append(
+                f"namespace {namespace}: workflows run here, but there is no ConfigMap {ARGO_ARTIFACT_REPOSITORIES} "
+                "(the name Argo looks up): every workflow that passes an artifact fails"
+            )
+            continue
+        key = _annotations(cm).get(ARGO_DEFAULT_REPOSITORY)
+        data = cm.get("data") or {}
+        if key not in data:
+            result.problems.append(
+                f"{who(cm)}: annotation {ARGO_DEFAULT_REPOSITORY}={key!r} names no key of the ConfigMap "
+                f"({', '.join(sorted(data)) or 'none'}): Argo finds no default repository"
+            )
+            continue
+        try:
+            repository = yaml.safe_load(data[key]) or {}
+        except yaml.YAMLError as err:
+            result.problems.append(f"{who(cm)}: key {key} is not YAML: {err}")
+            continue
+        kinds = [kind for kind in _ARTIFACT_KINDS if isinstance(repository, Mapping) and kind in repository]
+        if len(kinds) != 1:
+            result.problems.append(
+                f"{who(cm)}: key {key} holds {len(kinds)} repositories ({', '.join(kinds) or 'none'}); want one of "
+                f"{', '.join(_ARTIFACT_KINDS)}"
+            )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# 10. Karpenter NodePools are the inventory's pools (one source)
+
+
+def node_pools_match_inventory(objs: Iterable[dict], pools: Mapping[str, Mapping], inventory: Mapping) -> Result:
+    """Every pool Karpenter provisions (``provisioner: karpenter`` in the pool facts) has exactly one NodePool
+    in the set, and that NodePool is the inventory's pool: its nodes carry the pool label and exactly the
+    pool's taints (a missing taint lets any pod onto GPU nodes; an extra one keeps the platform's agents
+    off), it allows exactly the pool's instance types and capacity (spot only unless ``on_demand_fallback``),
+    and its limits hold at most ``max_size`` nodes of the smallest of those types (vCPUs and GPUs from the
+    collection's EC2 table, the same the profile uses). ``inventory``: ``platform_node_pools``.
+    Ref https://karpenter.sh/docs/concepts/nodepools/
+    """
+    from ansible_collections.mlops.platform.plugins.module_utils._cloud.aws import instance_capacity
+
+    objs = list(objs)
+    result = Result("node_pools_match_inventory", [], [])
+    by_pool: dict[str, list[dict]] = {}
+    for node_pool in _of_kind(objs, "NodePool", "karpenter.sh"):
+        labels = _labels(((_spec(node_pool).get("template") or {}).get("metadata")) or {})
+        by_pool.setdefault(str(labels.get("platform.mlops/pool")), []).append(node_pool)
+    for key, facts in sorted(pools.items()):
+        if facts.get("provisioner") != "karpenter":
+            if key in by_pool:
+                result.problems.append(
+                    f"{who(by_pool[key][0])}: pool {key} is provisioned by {facts.get('provisioner')}, not Karpenter: "
+                    "two sources of nodes for one pool"
+                )
+            continue
+        result.examined.append(f"pool {key}")
+        found = by_pool.get(key, [])
+        if len(found) != 1:
+            result.problems.append(
+                f"pool {key}: {len(found)} Karpenter NodePools carry platform.mlops/pool={key}; want exactly one, "
+                "or the pool's pods stay pending"
+            )
+            continue
+        node_pool, pool = found[0], inventory.get(key) or {}
+        spec = (_spec(node_pool).get("template") or {}).get("spec") or {}
+        taints = {(t.get("key"), _s(t.get("value")), t.get("effect")) for t in spec.get("taints") or ()}
+        want = {(t.get("key"), _s(t.get("value")), t.get("effect")) for t in facts.get("taints") or ()}
+        if taints != want:
+            result.problems.append(
+                f"{who(node_pool)}: taints {sorted(taints)} but pool {key}'s nodes must carry {sorted(want)}"
+            )
+        requirements = {
+            r.get("key"): set(r.get("values") or ())
+            for r in spec.get("requirements") or ()
+            if r.get("operator") == "In"
+        }
+        types = set(pool.get("instance_types") or ())
+        allowed_types = requirements.get("node.kubernetes.io/instance-type") or set()
+        if allowed_types != types:
+            result.problems.append(
+                f"{who(node_pool)}: instance types {sorted(allowed_types)}, but pool {key} lists {sorted(types)}"
+            )
+        capacity = (
+            {"spot", "on-demand"}
+            if pool.get("on_demand_fallback")
+            else ({"spot"} if pool.get("capacity_type") == "spot" else {"on-demand"})
+        )
+        if requirements.get("karpenter.sh/capacity-type") != capacity:
+            fallback = " with on-demand fallback" if pool.get("on_demand_fallback") else ""
+            result.problems.append(
+                f"{who(node_pool)}: capacity {sorted(requirements.get('karpenter.sh/capacity-type') or [])}, but pool "
+                f"{key} is {pool.get('capacity_type')}{fallback}"
+            )
+        capacities = [instance_capacity(t) for t in types]
+        if types and all(capacities):
+            limits = _spec(node_pool).get("limits") or {}
+            size = int(pool.get("max_size") or 0)
+            for resource, index in (("cpu", 0), (GPU, 1)):
+                most = size * min(c[index] for c in capacities)
+                if resource == GPU and not facts.get("gpu"):
+                    continue
+                if resource not in limits or _quantity(limits[resource]) > most:
+                    result.problems.append(
+                        f"{who(node_pool)}: limit {resource}={limits.get(resource)!r} lets the pool grow past "
+                        f"max_size {size} (at most {most:g} for {size} x the smallest type)"
+                    )
+    for key, found in sorted(by_pool.items()):
+        if key not in pools:
+            result.problems += [
+                f"{who(p)}: carries platform.mlops/pool={key}, which is no inventory pool" for p in found
+            ]
+    return result

@@ -1997,12 +1997,21 @@ def _confined_to_pods_of(selector: Selector, target: str) -> bool:
     )
 
 
+def _gpu_filtered(selector: Selector) -> bool:
+    """Whether the selector keeps only GPU series (kube-state-metrics spells the resource nvidia_com_gpu)."""
+    return any(
+        label == "resource" and op in ("=", "=~") and "nvidia_com_gpu" in value
+        for label, op, value in selector.matchers
+    )
+
+
 def _self_fed(
     parsed: PromQL,
     namespace: str,
     target: str,
     others: list[str],
     target_only: set[str],
+    gpu_others: list[str] | None = None,
 ) -> str | None:
     """Why a query can only be non-zero while the target's own pods exist, or None.
 
@@ -2010,7 +2019,8 @@ def _self_fed(
     one selector, and EVERY selector is one of
     (a) a per-pod series (kube_pod_*, container_*) confined to the target's pods (``pod=~"<target>-..."``);
     (b) a per-pod series confined to the target's namespace (``namespace="<ns>"``) where the set renders
-        no other pod source (workload, InferenceService, Argo template) than the target;
+        no other pod source (workload, InferenceService, Argo template) than the target — no other GPU pod
+        source when the selector keeps GPU series only (``resource="nvidia_com_gpu"``);
     (c) a metric in ``target_only``: every emitter of it (``exporters``) scrapes the target's own pods.
     Then, at zero replicas, no selector returns a series, the query is empty (KEDA's prometheus scaler
     reads empty as 0, ignoreNullValues defaults to true) and 0 never exceeds activationThreshold.
@@ -2023,6 +2033,8 @@ def _self_fed(
         per_pod = selector.metric.startswith(PER_POD_PREFIXES)
         if per_pod and _confined_to_pods_of(selector, target):
             reasons.append(f"{selector.metric} of the target's own pods")
+        elif per_pod and _confined_to_namespace(selector, namespace) and _gpu_filtered(selector) and not gpu_others:
+            reasons.append(f"GPU {selector.metric} of namespace {namespace}, where only the target's pods take a GPU")
         elif per_pod and _confined_to_namespace(selector, namespace) and not others:
             reasons.append(f"{selector.metric} of namespace {namespace}, where the set runs no pod but the target's")
         elif selector.metric in target_only:
@@ -2088,6 +2100,13 @@ def scalers_wired(objs: Iterable[dict], exporters: Mapping[str, tuple[Emitter, .
         others = sorted(
             {s.label for s in shapes if _ns(s.obj) == namespace and not any(s.obj is t for t in target_objs)}
         )
+        gpu_others = sorted(
+            {
+                s.label
+                for s in shapes
+                if _ns(s.obj) == namespace and s.gpus > 0 and not any(s.obj is t for t in target_objs)
+            }
+        )
         for i, metadata in _prometheus_triggers(scaled_object):
             query = str(metadata.get("query") or "")
             result.examined.append(f"{who(scaled_object)} triggers[{i}] prometheus: {query or '(no query)'}")
@@ -2111,7 +2130,7 @@ def scalers_wired(objs: Iterable[dict], exporters: Mapping[str, tuple[Emitter, .
                     m, exporters, objs, target_objs[0] if target_objs else None, target_labels, namespace
                 )
             }
-            dead = _self_fed(parsed, namespace, name, others, target_only)
+            dead = _self_fed(parsed, namespace, name, others, target_only, gpu_others)
             if dead:
                 result.problems.append(
                     f"{who(scaled_object)}: triggers[{i}] can never leave zero: minReplicaCount is {minimum} and the "

@@ -37,6 +37,8 @@ CONFIG_KEYS = (
     "infrastructure_plan_in_render",
     "infrastructure_terraform_vars",
     "infrastructure_backend_config",
+    "platform_tls",
+    "cert_manager_acme_email",
     "toggles",
 )
 PLAN_IN_RENDER = ("auto", "always", "never")
@@ -391,6 +393,8 @@ def _infra(config: dict, profile) -> list:
             problems.append(f"{var}.{key}: must be a string or null, got {show(value)}")
     if "identities" in infra:
         problems += _identities(infra["identities"], profile)
+    if profile is not None:
+        problems += profile.certificate_arn_problems(infra.get("certificate_arn"))
     return problems
 
 
@@ -626,6 +630,8 @@ def _tls(config: dict, profile) -> list:
     var = "platform_tls"
     tls = config.get(var)
     exposures = config.get("platform_exposures")
+    if not isinstance(exposures, list):
+        exposures = []
     if tls is None or profile is None:
         return []
     if not isinstance(tls, dict):
@@ -687,11 +693,10 @@ def _tls(config: dict, profile) -> list:
                     "(ACME issues wildcards over DNS-01 only); use challenge dns01 with zone_id, or issuer platform-ca"
                 )
     elif challenge == "dns01":
-        identities = (config.get("platform_infra") or {}).get("identities") or {}
-        try:
-            profile.acme_dns01_solver(zone, identities.get("cert_manager"))
-        except PlatformError as err:
-            problems.append(f"{var}.challenge dns01: {err}")
+        infra = config.get("platform_infra")
+        identities = infra.get("identities") if isinstance(infra, dict) else None
+        identity = identities.get("cert_manager") if isinstance(identities, dict) else None
+        problems += [f"{problem} (for {var}.challenge dns01)" for problem in profile.dns01_problems(zone, identity)]
     return problems
 
 

@@ -90,6 +90,14 @@ class AwsProfile(CloudProfile):
     tls_source = "acm"
     _certificate_arn_re = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 
+    def certificate_arn_problems(self, value) -> list:
+        if value in (None, "") or (isinstance(value, str) and self._certificate_arn_re.match(value)):
+            return []
+        return [
+            f"platform_infra.certificate_arn: {show(value)} is not an ACM certificate ARN "
+            "(arn:aws:acm:<region>:<account>:certificate/<id>, the Terraform output certificate_arn)"
+        ]
+
     def _tls_problems(self, tls: dict, host, name) -> list:
         problems = []
         arn = tls.get("certificate_arn")

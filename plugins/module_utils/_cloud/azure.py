@@ -148,7 +148,7 @@ class AzureProfile(CloudProfile):
         re.IGNORECASE,
     )
 
-    def _dns01_problems(self, zone_id, identity) -> list:
+    def dns01_problems(self, zone_id, identity) -> list:
         problems = []
         if not isinstance(zone_id, str) or not self._dns_zone_re.match(zone_id):
             problems.append(

@@ -148,6 +148,15 @@ class CloudProfile:
     # certificate; no Kubernetes Secret) or "cert-manager" (a Certificate from a ClusterIssuer, in a Secret).
     tls_source = "cert-manager"
 
+    def certificate_arn_problems(self, value) -> list:
+        """Problems with ``platform_infra.certificate_arn`` (the load balancers' certificate) on this cloud."""
+        if value in (None, ""):
+            return []
+        return [
+            f"platform_infra.certificate_arn: {show(value)} is set, but on {self.name} cert-manager issues the "
+            "hosts' certificates (platform_tls); leave it null"
+        ]
+
     def ingress_class_for(self, scheme: str) -> str:
         """The IngressClass that exposes an Ingress with ``scheme`` (internet-facing or internal)."""
         return self.ingress_class
@@ -212,12 +221,13 @@ class CloudProfile:
     def acme_dns01_solver(self, zone_id, identity) -> dict:
         """The cert-manager ACME ``dns01`` solver that answers challenges in the DNS zone ``zone_id`` with the
         cloud identity ``identity`` (cert-manager's own), or PlatformError when the cloud has none."""
-        problems = self._dns01_problems(zone_id, identity)
+        problems = self.dns01_problems(zone_id, identity)
         if problems:
             raise PlatformError("invalid {} ACME DNS-01 solver: {}".format(self.title, "; ".join(problems)))
         return self._acme_dns01_solver(zone_id, identity)
 
-    def _dns01_problems(self, zone_id, identity) -> list:
+    def dns01_problems(self, zone_id, identity) -> list:
+        """Problems with the DNS zone and cert-manager's identity for ACME DNS-01, each naming its variable."""
         return [f"{self.title} has no ACME DNS-01 solver here; use platform_tls.challenge: http01"]
 
     def _acme_dns01_solver(self, zone_id, identity) -> dict:

@@ -684,3 +684,104 @@ def test_preflight_problems_with_a_pinned_revision(valid_config):
         "argocd_gitops_revision": "platform-2026.01.0",
     }
     assert preflight_problems(config, isdir=never_a_dir) == []
+
+
+# ---------------------------------------------------------------------------- TLS of the exposed hosts
+INTERNAL = [
+    {"component": "mlflow", "host": "mlflow.dev.example.com", "scheme": "internal"},
+    {"component": "kserve", "host": "*.models.dev.example.com", "scheme": "internal"},
+]
+PUBLIC = [{"component": "monitoring", "host": "grafana.dev.example.com", "scheme": "internet-facing"}]
+
+
+def tls_config(cloud: str, tls: dict, exposures: list, **changes) -> dict:
+    config = copy.deepcopy(CONFIGS[cloud])
+    config.update(platform_tls=tls, platform_exposures=exposures, **changes)
+    return config
+
+
+def tls_problems(config: dict) -> list:
+    return [p for p in preflight_problems(config, isdir=never_a_dir) if "tls" in p or "certificate" in p or "acme" in p]
+
+
+def test_real_inventories_expose_hosts_their_tls_can_serve():
+    for cloud in ("aws", "azure"):
+        config = tls_config(cloud, CONFIGS[cloud]["platform_tls"], INTERNAL + PUBLIC)
+        assert tls_problems(config) == []
+
+
+@pytest.mark.parametrize(
+    ("tls", "exposures", "expected"),
+    [
+        (
+            {"issuer": "letsencrypt", "challenge": "http01"},
+            INTERNAL[:1],
+            "platform_tls.challenge: http01 cannot issue for the internal mlflow host mlflow.dev.example.com",
+        ),
+        (
+            {"issuer": "letsencrypt", "challenge": "http01"},
+            [{**INTERNAL[1], "scheme": "internet-facing"}],
+            "http01 cannot issue the wildcard *.models.dev.example.com",
+        ),
+        ({"issuer": "vault"}, PUBLIC, "platform_tls.issuer: 'vault' is not allowed; allowed: letsencrypt, platform-ca"),
+        ({"issuer": "letsencrypt", "challenge": "dns"}, PUBLIC, "platform_tls.challenge: 'dns' is not allowed"),
+        (
+            {"issuer": "letsencrypt", "challenge": "dns01", "zone_id": "dev.example.com"},
+            PUBLIC,
+            "not an Azure DNS zone",
+        ),
+        ({"issuer": "platform-ca", "domain": "x"}, PUBLIC, "platform_tls.domain: unknown setting"),
+    ],
+)
+def test_azure_tls_problems(tls, exposures, expected):
+    problems = tls_problems(tls_config("azure", tls, exposures))
+    assert any(expected in p for p in problems), problems
+
+
+def test_azure_private_ca_issues_internal_hosts_and_wildcards():
+    assert tls_problems(tls_config("azure", {"issuer": "platform-ca"}, INTERNAL)) == []
+
+
+def test_letsencrypt_needs_the_acme_email_and_cert_manager():
+    config = tls_config("azure", {"issuer": "letsencrypt", "challenge": "http01"}, PUBLIC, cert_manager_acme_email="")
+    config["toggles"]["cert_manager_enabled"] = False
+    problems = tls_problems(config) + [p for p in preflight_problems(config, isdir=never_a_dir) if "cert_manager" in p]
+    assert any(p.startswith("cert_manager_acme_email:") for p in problems), problems
+    assert any(p.startswith("cert_manager_enabled: false") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("tls", "expected"),
+    [
+        ({"domains": ["*.other.example.com"]}, "no name covers the mlflow host mlflow.dev.example.com"),
+        ({"domains": ["*.dev.example.com"]}, "no name covers the kserve host *.models.dev.example.com"),
+        ({"domains": ["*.dev.example.com", "*.models.dev.example.com"], "zone_id": "zone-1"}, "not a Route53"),
+        ({"zone_id": "Z0123456789ABCDEFGHIJ"}, "platform_tls.domains: set the names"),
+        ({"domains": ["Dev.Example.com"]}, "must be a list of lowercase DNS names"),
+    ],
+)
+def test_aws_acm_domains_cover_every_host(tls, expected):
+    problems = tls_problems(tls_config("aws", tls, INTERNAL))
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("cloud", "arn", "expected"),
+    [
+        ("aws", "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", None),
+        ("aws", "arn:aws:iam::123456789012:role/x", "is not an ACM certificate ARN"),
+        (
+            "azure",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
+            "leave it null",
+        ),
+    ],
+)
+def test_certificate_arn(cloud, arn, expected):
+    problems = [
+        p for p in preflight_problems(with_change(cloud, "platform_infra.certificate_arn", arn), isdir=never_a_dir)
+    ]
+    if expected is None:
+        assert problems == []
+    else:
+        assert any(p.startswith("platform_infra.certificate_arn:") and expected in p for p in problems), problems

@@ -1413,3 +1413,84 @@ def test_pool_without_its_node_pool_and_node_pool_without_its_pool():
     stray = _node_pool([GPU_TAINT], ["g4dn.xlarge"], ["spot"], {"cpu": "8", GPU: "2"})
     problems = B.node_pools_match_inventory([stray], {}, {}).problems
     assert any("no inventory pool" in p for p in problems), problems
+
+
+# --------------------------------------------------------------------------------------------
+# the tables of the closing note: placement (DaemonSet x pool) and exposure / TLS per host
+
+
+def placement_matrix(render: dict) -> dict:
+    """DaemonSet -> pool -> "runs" | "not selected" | "blocked by <taint>"."""
+    matrix = {}
+    for obj in render["objs"]:
+        if obj.get("kind") != "DaemonSet":
+            continue
+        podspec = obj["spec"]["template"]["spec"]
+        reaches = B.reach(podspec, render["pools"], B._daemonset_tolerations(podspec))
+        matrix[f"{obj['metadata'].get('namespace') or '-'}/{obj['metadata']['name']}"] = {
+            pool: "runs"
+            if r.lands
+            else ("not selected" if not r.selected else "blocked by " + ", ".join(map(B.taint_text, r.blocking)))
+            for pool, r in reaches.items()
+        }
+    return matrix
+
+
+def nginx_scheme(render: dict, class_name: str) -> str:
+    """internal / internet-facing of an nginx class, from the render: class -> controller -> LoadBalancer."""
+    objs = render["objs"]
+    ingress_class = next(o for o in objs if o.get("kind") == "IngressClass" and o["metadata"]["name"] == class_name)
+    schemes = {
+        B.load_balancer_scheme(svc, render["cloud"])
+        for controller in B.ingress_controllers(objs)
+        if controller.controller == ingress_class["spec"]["controller"]
+        for svc in objs
+        if svc.get("kind") == "Service"
+        and svc["spec"].get("type") == "LoadBalancer"
+        and B.selector_matches({"matchLabels": svc["spec"].get("selector") or {}}, controller.pod_labels)
+    }
+    return "internet-facing" if "internet-facing" in schemes else ",".join(sorted(schemes)) or "none"
+
+
+def exposure_table(render: dict) -> list:
+    """(host, class, internal/public as rendered, certificate source) of every Ingress host."""
+    rows = []
+    for obj in render["objs"]:
+        if obj.get("kind") != "Ingress":
+            continue
+        annotations = obj["metadata"].get("annotations") or {}
+        for rule in obj["spec"].get("rules") or ():
+            host = rule.get("host")
+            if render["cloud"] == "aws":
+                scheme = annotations.get(B.ALB_SCHEME, "internal")
+                source = "ACM " + (annotations.get(B.ALB_CERTIFICATE_ARN) or "found by host (spec.tls)")
+            else:
+                scheme = nginx_scheme(render, obj["spec"].get("ingressClassName"))
+                secret = next(
+                    (t.get("secretName") for t in obj["spec"].get("tls") or () if host in t.get("hosts", [])), None
+                )
+                source = f"cert-manager {annotations.get(B.SHIM_CLUSTER_ISSUER)} -> Secret {secret}"
+            rows.append((host, obj["spec"].get("ingressClassName"), scheme, source))
+    return sorted(rows)
+
+
+@pytest.mark.parametrize("name", ["aws-full", "azure-full"])
+def test_placement_and_exposure_tables(renders, name):
+    """Print the tables (pytest -s); every node-level agent runs on every pool, the device plugin on every
+    GPU pool and nowhere else, and every host is in the exposure table with a certificate source."""
+    render = renders[name]
+    matrix = placement_matrix(render)
+    pools = sorted(render["pools"])
+    print(f"\n{name}: DaemonSet x pool\n| DaemonSet | " + " | ".join(pools) + " |")
+    print("|---|" + "---|" * len(pools))
+    for daemonset, row in sorted(matrix.items()):
+        print(f"| {daemonset} | " + " | ".join(row[p] for p in pools) + " |")
+    gpu_pools = {key for key, pool in render["pools"].items() if pool["gpu"]}
+    for daemonset, row in matrix.items():
+        lands = {pool for pool, state in row.items() if state == "runs"}
+        assert lands == (gpu_pools if "nvidia-device-plugin" in daemonset else set(pools)), (daemonset, row)
+    table = exposure_table(render)
+    print(f"\n{name}: exposure and TLS\n| host | class | load balancer | certificate source |\n|---|---|---|---|")
+    for row in table:
+        print("| " + " | ".join(map(str, row)) + " |")
+    assert {row[0]: row[2] for row in table} == render["expected"]

@@ -652,7 +652,8 @@ def _tls(config: dict, profile) -> list:
         )
         domains = []
     zone = tls.get("zone_id") or ""
-    hosts = [e for e in exposures or [] if isinstance(e, dict) and isinstance(e.get("host"), str)]
+    # Hosts still unset are another check's (e.g. argocd_host); only named hosts need a certificate.
+    hosts = [e for e in exposures if isinstance(e, dict) and isinstance(e.get("host"), str) and e["host"]]
     if profile.tls_source == "acm":
         if zone and not (isinstance(zone, str) and _ROUTE53_ZONE_RE.match(zone)):
             problems.append(f"{var}.zone_id: {show(zone)} is not a Route53 hosted zone id (e.g. Z0123456789ABCDEFGHIJ)")
@@ -672,7 +673,7 @@ def _tls(config: dict, profile) -> list:
             "cert_manager_enabled: false, but on {} cert-manager issues the certificates of the hosts {}; "
             "enable it".format(profile.name, ", ".join(e["host"] for e in hosts))
         )
-    if issuer != "letsencrypt":
+    if issuer != "letsencrypt" or not hosts:
         return problems
     if not config.get("cert_manager_acme_email"):
         problems.append(

@@ -69,9 +69,9 @@ class Root:
             route53.delete_hosted_zone(Id=zone_id)
         raise AssertionError("moto drew no hosted zone id starting with Z in 1000 attempts")
 
-    def variables(self, domains=DOMAINS, zone_id: str | None = None) -> list[str]:
+    def variables(self, domains: tuple | list | None = None, zone_id: str | None = None) -> list[str]:
         args = [f"-var={name}=false" for name in tfh.UNIMPLEMENTED_APIS]
-        args += [f"-var=certificate_domains={json.dumps(domains)}"]
+        args += [f"-var=certificate_domains={json.dumps(list(DOMAINS if domains is None else domains))}"]
         args += [f"-var=certificate_zone_id={self.zone_id if zone_id is None else zone_id}"]
         return args
 

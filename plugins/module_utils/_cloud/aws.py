@@ -449,14 +449,14 @@ class AwsProfile(CloudProfile):
             "node.kubernetes.io/instance-type": types,
             "karpenter.k8s.aws/instance-family": sorted({value.split(".", 1)[0] for value in types}),
             self._capacity_key: capacity,
-            "kubernetes.io/arch": sorted({arch for _, _, arch in capacities}),
+            "kubernetes.io/arch": sorted({capacity[2] for capacity in capacities}),
             "kubernetes.io/os": ["linux"],
         }
         # At most max_size nodes: the limits are max_size x the smallest type's vCPUs (and GPUs), so no mix of
         # the pool's types can exceed max_size nodes. Ref https://karpenter.sh/docs/concepts/nodepools/#speclimits
-        limits = {"cpu": str(pool_size(platform_pool) * min(cpus for cpus, _, _ in capacities))}
+        limits = {"cpu": str(pool_size(platform_pool) * min(capacity[0] for capacity in capacities))}
         if platform_pool.get("gpu") is True:
-            limits["nvidia.com/gpu"] = str(pool_size(platform_pool) * min(gpus for _, gpus, _ in capacities))
+            limits["nvidia.com/gpu"] = str(pool_size(platform_pool) * min(capacity[1] for capacity in capacities))
         spec = {
             "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": key},
             "requirements": [

@@ -106,7 +106,9 @@ def _s(value: object) -> str:
 
 def _of_kind(objs: Iterable[dict], kind: str, group: str = "") -> list[dict]:
     return [
-        o for o in objs if o.get("kind") == kind and (not group or str(o.get("apiVersion", "")).split("/")[0] == group)
+        o
+        for o in objs
+        if o.get("kind") == kind and (not group or str(o.get("apiVersion", "")).split("/", maxsplit=1)[0] == group)
     ]
 
 

@@ -778,9 +778,7 @@ def test_aws_acm_domains_cover_every_host(tls, expected):
     ],
 )
 def test_certificate_arn(cloud, arn, expected):
-    problems = [
-        p for p in preflight_problems(with_change(cloud, "platform_infra.certificate_arn", arn), isdir=never_a_dir)
-    ]
+    problems = preflight_problems(with_change(cloud, "platform_infra.certificate_arn", arn), isdir=never_a_dir)
     if expected is None:
         assert problems == []
     else:

@@ -280,6 +280,7 @@ def _aws(**changes):
             r"training$",
         ),
         (_aws(karpenter_pools__general={}), r"karpenter_pools.general: not a Karpenter pool"),
+        (_aws(karpenter_pools__gpu="big"), r"karpenter_pools.gpu: must be a mapping of NodePool settings"),
         (
             _aws(karpenter_pools__gpu__limits={"cpu": "8"}),
             r"karpenter_pools.gpu: unknown setting\(s\) limits; allowed: name, consolidate_after, expire_after, "

@@ -18,6 +18,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile, supported_clouds
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import show
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
+from ansible_collections.mlops.platform.plugins.module_utils.preflight_keys import key_problems
+from ansible_collections.mlops.platform.plugins.module_utils.preflight_values import value_problems
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import extra_variable_problems, root_variables
 
 CONFIG_KEYS = (
@@ -749,6 +751,11 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
     problems += _toggles(config.get("toggles"), catalog, cloud, config.get("platform_infra"))
     problems += _argocd(config)
     problems += _tls(config, profile)
+    # What the cloud layer and the clouds enforce later (names, regions, architectures, networks).
+    if profile is not None:
+        problems += profile.cloud_layer_problems(config)
+    problems += key_problems(config)
+    problems += value_problems(config)
     return sorted(set(problems))
 
 

@@ -299,6 +299,12 @@ class CloudProfile:
             return [f"{path}: {show(value)} has no NVIDIA GPU but the pool sets gpu: true; {wanted}"]
         return []
 
+    # ------------------------------------------------------------------ what the cloud layer enforces later
+    def cloud_layer_problems(self, config: dict) -> list:
+        """What Terraform's validations or the cloud's APIs would refuse later in the platform variables
+        ``config`` (preflight's), each naming the full key path; empty when nothing would be refused."""
+        return []
+
     # ------------------------------------------------------------------ node pools as the nodes will be
     # The label every node pool of the platform puts on its nodes (Terraform node groups and pools, Karpenter).
     pool_label = "platform.mlops/pool"

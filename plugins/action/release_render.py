@@ -160,6 +160,12 @@ class ActionModule(PlatformAction):
                 if problems:
                     raise PlatformError("; ".join(problems))
             args["releases"] = self.validate_releases(releases)
+            # What each release renders must be provided by an enabled component (CRDs): checked on the render.
+            args["requires"] = {
+                "catalog": catalog,
+                "enabled": sorted(set(catalog) - set(disabled)),
+                "owners": {release["component"]: owner for release, owner in zip(releases, owners, strict=True)},
+            }
         validated = args["releases"]
         dest = args["dest"]
         plan_dir = None

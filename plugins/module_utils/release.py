@@ -486,6 +486,82 @@ def _write(job: _Render, check_mode: bool, want_diff: bool, plan_root: str | Non
     )
 
 
+# API groups Kubernetes 1.32 serves itself: every other group needs a CRD some component installs.
+BUILTIN_API_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "policy",
+        "autoscaling",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
+_DOC_SPLIT = re.compile(r"^---\s*$", re.MULTILINE)
+_TOP_API_VERSION = re.compile(r"^apiVersion:\s*[\"']?([^\s\"']+)", re.MULTILINE)
+_TOP_KIND = re.compile(r"^kind:\s*[\"']?([^\s\"']+)", re.MULTILINE)
+
+
+def kinds_rendered(texts) -> set:
+    """(API group, kind) of every top-level object in the rendered file ``texts`` (helm's and our YAML put
+    apiVersion and kind at column 0; what is nested, e.g. inside a ConfigMap's data, is indented)."""
+    found = set()
+    for text in texts:
+        for doc in _DOC_SPLIT.split(text):
+            version, kind = _TOP_API_VERSION.search(doc), _TOP_KIND.search(doc)
+            if version and kind:
+                api_version = version.group(1)
+                found.add((api_version.split("/", 1)[0] if "/" in api_version else "", kind.group(1)))
+    return found
+
+
+def _provides(entries, group: str, kind: str) -> bool:
+    """Whether catalog ``provides`` entries (``group`` for all its kinds, or ``group/Kind``) cover a kind."""
+    return any(entry == group or entry == f"{group}/{kind}" for entry in entries or ())
+
+
+def dependency_problems(used: dict, catalog: dict, enabled: set) -> list:
+    """What a rendered release uses that no enabled component provides (``used``: component -> (group,
+    kind) set; ``catalog``: platform_component_catalog, whose ``provides`` lists the CRD groups - or
+    group/Kind - each component installs; ``enabled``: the enabled components). Each problem names the
+    release, the kind and the component that would provide it: it would fail at apply ("no matches for
+    kind"), so the render refuses before anything is written."""
+    problems = []
+    for component in sorted(used):
+        for group, kind in sorted(used[component]):
+            if group in BUILTIN_API_GROUPS:
+                continue
+            if any(_provides(catalog[name].get("provides"), group, kind) for name in enabled if name in catalog):
+                continue
+            providers = sorted(n for n, entry in catalog.items() if _provides(entry.get("provides"), group, kind))
+            if providers:
+                needs = " or ".join(f"{n} ({n}_enabled: true)" for n in providers)
+                problems.append(
+                    f"{component} renders {kind} ({group}), whose CRD only {needs} installs, and it is disabled: "
+                    f"enable it, or disable {component}"
+                )
+            else:
+                problems.append(f"{component} renders {kind} ({group}), whose CRD no component of the catalog installs")
+    return problems
+
+
 def render_all(
     specs: list,
     dest_root: str,
@@ -496,6 +572,7 @@ def render_all(
     workers=2,
     want_diff=False,
     plan_root=None,
+    requires=None,
 ):
     """Render every spec into ``dest_root/<component>``, ``workers`` helm calls at a time.
 
@@ -526,7 +603,30 @@ def render_all(
         errors.insert(0, fetch_failures_message(fetches))
     if errors:
         raise PlatformError("\n".join(errors) if fetches else "; ".join(errors))
+    if requires is not None:
+        # ``requires``: {catalog, enabled, owners (component -> role)}; a release whose kinds no enabled
+        # component provides would fail at apply: refuse before anything is written.
+        used = {}
+        for job in jobs:
+            texts = job.rendered.files.values() if job.rendered is not None else _folder_texts(job.dest)
+            role = requires["owners"].get(job.spec.component, job.spec.component)
+            used.setdefault(role, set()).update(kinds_rendered(texts))
+        problems = dependency_problems(used, requires["catalog"], set(requires["enabled"]))
+        if problems:
+            raise PlatformError("components need components that are disabled: " + "; ".join(problems))
     return [_write(job, check_mode, want_diff, plan_root) for job in jobs]
+
+
+def _folder_texts(dest: str) -> list:
+    """The rendered YAML files of a current release folder."""
+    if not os.path.isdir(dest):
+        return []
+    texts = []
+    for name in sorted(os.listdir(dest)):
+        if name.endswith(".yaml"):
+            with open(os.path.join(dest, name), encoding="utf-8") as handle:
+                texts.append(handle.read())
+    return texts
 
 
 # The argument spec of the release_render module and action (one place for both).
@@ -640,6 +740,7 @@ def render_releases(params: dict, check_mode: bool, want_diff: bool, run, find_h
         workers=params["workers"] or os.cpu_count() or 1,
         want_diff=want_diff,
         plan_root=params.get("plan_dir"),
+        requires=params.get("requires"),
     )
     result = dict(
         changed=any(r.changed for r in results),

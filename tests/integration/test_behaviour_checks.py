@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-from .conftest import run_site
+from .conftest import REPO, run_site
 from .platform_checks import behaviour as B
 from .platform_checks import manifests
 from .platform_checks.render_facts import CHECKS, NOT_ON, facts
@@ -1494,3 +1494,56 @@ def test_placement_and_exposure_tables(renders, name):
     for row in table:
         print("| " + " | ".join(map(str, row)) + " |")
     assert {row[0]: row[2] for row in table} == render["expected"]
+
+
+# --------------------------------------------------------------------------------------------
+# the catalog's `provides` is what the components really install
+
+
+def _role_of(folder: str, catalog: dict) -> str:
+    """The component (role) of a release folder: the folder, or the role it is a part of (<role>_<part>)."""
+    if folder in catalog:
+        return folder
+    return max((role for role in catalog if folder.startswith(role + "_")), key=len)
+
+
+def test_catalog_provides_is_what_the_components_install(rendered, full_builds):
+    """Every CRD a component renders is in its catalog `provides` (group, or group/Kind), and every entry
+    there is installed by that component in some render: the render-time dependency check reads this list."""
+    catalog = yaml.safe_load((REPO / "roles/platform/defaults/main/components.yml").read_text())
+    catalog = catalog["platform_component_catalog"]
+    builds = [run.build_dir for run in rendered.values()] + list(full_builds.values())
+    installed: dict = {}
+    for build in builds:
+        for folder, content in manifests.load_tree(build / "mlops-dev").items():
+            for obj in content.objects:
+                if obj.get("kind") == "CustomResourceDefinition":
+                    group, kind = obj["spec"]["group"], obj["spec"]["names"]["kind"]
+                    installed.setdefault(_role_of(folder, catalog), set()).add((group, kind))
+    assert installed, "no CRD rendered"
+    unlisted = [
+        f"{role}: {kind}.{group}"
+        for role, kinds in sorted(installed.items())
+        for group, kind in sorted(kinds)
+        if not any(p in (group, f"{group}/{kind}") for p in catalog[role].get("provides") or ())
+    ]
+    assert unlisted == [], "CRDs missing from the catalog's provides"
+    stale = [
+        f"{role}: {entry}"
+        for role, entry_ in sorted(catalog.items())
+        for entry in entry_.get("provides") or ()
+        if not any(entry in (group, f"{group}/{kind}") for group, kind in installed.get(role, ()))
+    ]
+    assert stale == [], "provides entries no render installs"
+
+
+def test_a_component_whose_provider_is_disabled_is_refused_before_anything_is_written(upstream, tmp_path):
+    build = tmp_path / "build"
+    run = run_site(RENDERED["aws-dev"], build, "-e", "external_secrets_enabled=false")
+    assert run.rc != 0
+    assert (
+        "mlflow renders ExternalSecret (external-secrets.io), whose CRD only external_secrets "
+        "(external_secrets_enabled: true) installs, and it is disabled" in " ".join(run.output.split())
+    ), run.output[-3000:]
+    assert "Traceback" not in run.output
+    assert not build.exists() or not any(build.rglob("*.yaml"))

@@ -33,6 +33,26 @@ SPECIAL_TAGS = ("all", "tagged", "untagged", "always", "never")
 WAVE_TAG = re.compile(r"^wave_[0-9]+$")
 
 
+def collection_variables() -> tuple:
+    """(roles, variables): the collection's role names, and every variable name its roles read (the options of
+    every role's argument specs, the keys of every role's defaults and vars: the platform role's defaults hold
+    the inventory's platform_* settings)."""
+    roles, names = [], set()
+    for role in sorted(p for p in ROLES_DIR.iterdir() if p.is_dir()):
+        roles.append(role.name)
+        spec_file = role / "meta" / "argument_specs.yml"
+        if spec_file.is_file():
+            spec = yaml.load(spec_file.read_text(), Loader=YAML_LOADER) or {}
+            for entry in (spec.get("argument_specs") or {}).values():
+                names.update(((entry or {}).get("options") or {}).keys())
+        for folder in ("defaults", "vars"):
+            for path in sorted([role / folder / "main.yml", *(role / folder / "main").glob("*.yml")]):
+                if path.is_file():
+                    data = yaml.load(path.read_text(), Loader=YAML_LOADER)
+                    names.update(data.keys() if isinstance(data, dict) else ())
+    return roles, sorted(str(n) for n in names)
+
+
 class ActionModule(PlatformAction):
     ARGUMENT_SPEC: ClassVar[dict] = {
         "config": {"type": "dict", "required": True},
@@ -92,9 +112,26 @@ class ActionModule(PlatformAction):
             "wave_<N> (the releases of wave N) (and all, tagged, untagged, always)"
         ]
 
+    def host_variables(self):
+        """The names of the variables the inventory (and -e) sets for the host; None when unknown."""
+        host = self._task_vars.get("inventory_hostname")
+        hostvars = self._task_vars.get("hostvars")
+        try:
+            return sorted(str(name) for name in hostvars[host])
+        except (KeyError, TypeError, AnsibleError):
+            return None
+
     def act(self, args):
         catalog = args["config"].get("platform_component_catalog")
         more = self.tag_problems(catalog) + self.role_problems(args["roles"])
-        result = run_preflight(args["config"], more_problems=more)
+        roles, known = collection_variables()
+        # For the unknown-key checks (module_utils/preflight_keys.py).
+        config = {
+            **args["config"],
+            "host_variables": self.host_variables(),
+            "known_variables": known,
+            "collection_roles": roles,
+        }
+        result = run_preflight(config, more_problems=more)
         result["ansible_facts"] = {"preflight__passed": True}
         return result

@@ -253,9 +253,7 @@ def _node_pools(value, profile) -> list:
 def _pool(key: str, pool: dict) -> list:
     prefix = f"platform_node_pools.{key}"
     problems = []
-    unknown = sorted((str(k) for k in pool if k not in POOL_KEYS), key=str)
-    if unknown:
-        problems.append(f"{prefix}: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(POOL_KEYS)}")
+    # Unknown settings are preflight_keys' (with a did-you-mean and the full path).
     types = pool.get("instance_types")
     if types is None:
         problems.append(_not_set(f"{prefix}.instance_types", "list at least one instance type / VM size"))
@@ -330,9 +328,6 @@ def _taints(prefix: str, taints) -> list:
         if not isinstance(taint, dict):
             problems.append(f"{path}: must be a mapping {{key, value, effect}}, got {show(taint)}")
             continue
-        unknown = sorted(str(k) for k in taint if k not in TAINT_KEYS)
-        if unknown:
-            problems.append(f"{path}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(TAINT_KEYS)}")
         key = taint.get("key")
         if not _is_label_key(key):
             problems.append(f"{path}.key: {show(key)} is not a Kubernetes label key such as workload or nvidia.com/gpu")

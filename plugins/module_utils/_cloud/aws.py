@@ -7,7 +7,15 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import CloudProfile, register, show
+from ansible_collections.mlops.platform.plugins.module_utils._cloud import facts
+from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import (
+    CloudProfile,
+    derived_name_problems,
+    ipv4_network,
+    mapping,
+    register,
+    show,
+)
 
 # NVIDIA GPU families (AMD g4ad and Inferentia/Trainium are not: the platform schedules on nvidia.com/gpu).
 GPU_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en")
@@ -17,6 +25,8 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# Graviton families carry a "g" after the generation digit (t4g, m7g, c6gn, g5g); the rest are x86_64.
+_GRAVITON_FAMILY_RE = re.compile(r"^[a-z]+[0-9]+[a-z]*g[a-z]*$")
 
 
 @register
@@ -272,6 +282,124 @@ class AwsProfile(CloudProfile):
                 f"desired_size and max_size to one value (got {sizes[0]}, {sizes[1]}, {sizes[2]})"
             ]
         return []
+
+    # ------------------------------------------------------------------ what the cloud layer enforces later
+    known_regions = facts.AWS_REGIONS
+    known_regions_source = facts.AWS_REGIONS_SOURCE
+
+    def _terraform_layer_problems(self, config: dict) -> list:
+        return self._eks_name_problems(config) + self._eks_network_problems(config.get("platform_network"))
+
+    def _node_pool_layer_problems(self, pools: dict) -> list:
+        """GPU types the general pool's managed node group cannot launch: it uses the AMI type
+        AL2023_x86_64_NVIDIA (terraform/modules/eks/node_groups.tf), so an arm64 (Graviton) GPU type such as
+        g5g has no AMI there, and the module's validation admits only EKS_NODE_GROUP_GPU_FAMILIES. Karpenter
+        pools are not refused: Karpenter (>= 1.4, the collection pins 1.8) picks the AL2023 arm64 NVIDIA AMI
+        (amazon-eks-ami v20250403) for g5g."""
+        pool = pools.get(self.system_pool)
+        if (
+            not isinstance(pool, dict)
+            or pool.get("gpu") is not True
+            or not isinstance(pool.get("instance_types"), list)
+        ):
+            return []
+        problems = []
+        families = ", ".join(facts.EKS_NODE_GROUP_GPU_FAMILIES)
+        for index, value in enumerate(pool["instance_types"]):
+            if not self.is_gpu_instance_type(value):
+                continue  # not a GPU type at all: node_pool_problems reports it
+            family = value.split(".", 1)[0]
+            path = f"platform_node_pools.{self.system_pool}.instance_types[{index}]"
+            if _GRAVITON_FAMILY_RE.match(family):
+                problems.append(
+                    f"{path}: {show(value)} is an arm64 (Graviton) GPU type, but the {self.system_pool} pool is the "
+                    f"EKS managed node group, which launches GPU nodes from the x86_64 AMI type AL2023_x86_64_NVIDIA "
+                    f"(terraform/modules/eks/node_groups.tf): EC2 refuses the architecture mismatch; use an x86_64 "
+                    f"GPU family ({families}), or put arm64 GPUs in a Karpenter pool (another key), whose "
+                    f"AL2023 arm64 NVIDIA AMI supports them"
+                )
+            elif family not in facts.EKS_NODE_GROUP_GPU_FAMILIES:
+                problems.append(
+                    f"{path}: {show(value)} is not among the GPU families terraform/modules/eks's node_pools "
+                    f"validation admits for the managed node group ({families}); use one of them, or put it in a "
+                    f"Karpenter pool (another key)"
+                )
+        return problems
+
+    def _eks_name_problems(self, config: dict) -> list:
+        """The names terraform/modules/eks derives from var.name (= platform_cluster_name)."""
+        var = "platform_cluster_name"
+        name = config.get(var)
+        if not isinstance(name, str) or not name:
+            return []  # preflight reports a missing or non-string name
+        if not facts.EKS_NAME_RE.match(name):
+            longest = max(self.eks_role_suffixes(config.get("platform_service_accounts")), key=len)
+            return [
+                f"{var}: {show(name)} is not accepted by terraform/modules/eks (var.name): use {facts.EKS_NAME_RULE}; "
+                f"it prefixes the IAM role names (the longest, {name}-{longest}, must stay within IAM's 64 "
+                f"characters) and the RDS identifier {name}-mlflow (RDS: starts with a letter)"
+            ]
+        problems = []
+        for suffix in self.eks_role_suffixes(config.get("platform_service_accounts")):
+            problems += derived_name_problems(
+                var, "IAM role name", f"{name}-{suffix}", facts.IAM_ROLE_RE, facts.IAM_ROLE_RULE, "IAM"
+            )
+        problems += derived_name_problems(
+            var, "RDS instance identifier", f"{name}-mlflow", facts.RDS_IDENTIFIER_RE, facts.RDS_IDENTIFIER_RULE, "RDS"
+        )
+        problems += derived_name_problems(
+            var, "EKS cluster name", name, facts.EKS_CLUSTER_RE, facts.EKS_CLUSTER_RULE, "EKS"
+        )
+        for event in facts.EKS_KARPENTER_EVENTS:
+            problems += derived_name_problems(
+                var,
+                "EventBridge rule name",
+                f"{name}-karpenter-{event}",
+                facts.EVENTBRIDGE_RULE_RE,
+                facts.EVENTBRIDGE_RULE_RULE,
+                "EventBridge",
+            )
+        extra = mapping(config.get("infrastructure_terraform_vars"))
+        buckets = ["logs"] if extra.get("artifact_bucket_name") not in (None, "") else ["artifacts", "logs"]
+        for bucket in buckets:
+            # The 12-digit account id is unknown here; its length is what counts.
+            problems += derived_name_problems(
+                var,
+                "S3 bucket name",
+                f"{name}-{bucket}-{facts.AWS_ACCOUNT_PLACEHOLDER}",
+                facts.S3_BUCKET_RE,
+                facts.S3_BUCKET_RULE,
+                "S3",
+                shown=f"{name}-{bucket}-<account id>",
+            )
+        return problems
+
+    def eks_role_suffixes(self, accounts) -> list:
+        """The suffixes of the IAM role names terraform/modules/eks makes: <name>-<suffix>."""
+        keys = [key for key in mapping(accounts) if key in self.terraform_service_account_keys]
+        return list(facts.EKS_FIXED_ROLE_SUFFIXES) + [key.replace("_", "-") for key in sorted(keys)]
+
+    def _eks_network_problems(self, network) -> list:
+        network = mapping(network)
+        problems = []
+        cidr = ipv4_network(network.get("cidr"))
+        low, high = facts.EKS_PREFIX_RANGE
+        if cidr is not None and not low <= cidr.prefixlen <= high:
+            problems.append(
+                f"platform_network.cidr: {show(network.get('cidr'))} has prefix /{cidr.prefixlen}, but "
+                f"terraform/modules/eks (var.network) takes /{low} to /{high}: the VPC is cut into eighths (one "
+                f"private subnet per availability zone, the public subnets in the last eighth) and pods take VPC "
+                f"addresses; use e.g. 10.0.0.0/16"
+            )
+        zones = network.get("availability_zones")
+        low, high = facts.EKS_AZ_RANGE
+        if isinstance(zones, int) and not isinstance(zones, bool) and not low <= zones <= high:
+            problems.append(
+                f"platform_network.availability_zones: {zones}, but terraform/modules/eks takes {low} to {high}: "
+                f"EKS refuses a cluster whose subnets are not in at least two availability zones, and the "
+                f"module carves at most {high} private subnets (eighths) beside the public eighth"
+            )
+        return problems
 
     def terraform_variables(self, settings: dict) -> dict:
         variables = super().terraform_variables(settings)
@@ -576,7 +704,7 @@ def instance_capacity(instance_type) -> tuple | None:
         return None
     family, size = instance_type.split(".", 1)
     # Graviton families carry a "g" after the generation digit (t4g, m7g, c6gn, g5g); the rest are x86_64.
-    arch = "arm64" if re.match(r"^[a-z]+[0-9]+[a-z]*g[a-z]*$", family) else "amd64"
+    arch = "arm64" if _GRAVITON_FAMILY_RE.match(family) else "amd64"
     if family.startswith(("g", "p")) and family[1:2].isdigit():
         gpus = _GPUS.get(instance_type)
         vcpus = _VCPUS_BY_SIZE.get(size)

@@ -8,7 +8,15 @@ import ipaddress
 import re
 from types import MappingProxyType
 
-from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import CloudProfile, register, show
+from ansible_collections.mlops.platform.plugins.module_utils._cloud import facts
+from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import (
+    CloudProfile,
+    derived_name_problems,
+    ipv4_network,
+    mapping,
+    register,
+    show,
+)
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 # NVIDIA GPU series: NC (compute), ND (deep learning), NV (visualisation).
@@ -35,13 +43,15 @@ _GUID_RE = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
 
 def _is_allowed_cidr(value) -> bool:
     """An IPv4 CIDR (with its /prefix) other than 0.0.0.0/0: what the AKS module's validation admits."""
-    if not isinstance(value, str) or "/" not in value:
-        return False
-    try:
-        network = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return False
-    return network.version == 4 and network.prefixlen > 0
+    network = ipv4_network(value)
+    return network is not None and network.prefixlen > 0
+
+
+def _cidrsubnet(network, newbits: int, number: int):
+    """Terraform's cidrsubnet(network, newbits, number) for an IPv4 network."""
+    prefix = network.prefixlen + newbits
+    address = int(network.network_address) + (number << (32 - prefix))
+    return ipaddress.ip_network((address, prefix))
 
 
 @register
@@ -232,11 +242,124 @@ class AzureProfile(CloudProfile):
         if key == "general" and spot:
             # The general pool is created as the AKS system pool, and system pools cannot be Spot.
             problems.append(f"{prefix}.capacity_type: the general pool is the AKS system pool, which cannot be spot")
-        min_size = pool.get("min_size")
-        if spot and key != "general" and isinstance(min_size, int) and not isinstance(min_size, bool) and min_size > 0:
+        # A spot pool may keep min_size > 0: AKS allows a spot pool's autoscaler a minimum above zero
+        # (Ref https://learn.microsoft.com/azure/aks/spot-node-pool, whose example uses --min-count 1);
+        # evicted nodes are replaced when capacity allows.
+        return problems
+
+    # ------------------------------------------------------------------ what the cloud layer enforces later
+    known_regions = facts.AZURE_REGIONS
+    known_regions_source = facts.AZURE_REGIONS_SOURCE
+
+    def _terraform_layer_problems(self, config: dict) -> list:
+        return self._aks_name_problems(config) + self._aks_network_problems(
+            config.get("platform_network"), config.get("platform_node_pools")
+        )
+
+    def _node_pool_layer_problems(self, pools: dict) -> list:
+        problems = []
+        for key, pool in pools.items():
+            types = mapping(pool).get("instance_types")
+            if isinstance(types, list) and len(types) > 1:
+                problems.append(
+                    f"platform_node_pools.{key}.instance_types: {show(types)} lists {len(types)} VM sizes, but an "
+                    f"AKS node pool has exactly one VM size (vm_size; terraform/modules/aks takes instance_types[0] "
+                    f"and would drop the rest); list one size, or make one pool per size"
+                )
+        return problems
+
+    @staticmethod
+    def aks_names(name: str, environment: str, unique_suffix: str = "") -> dict:
+        """The names terraform/modules/aks/main.tf derives (local.names) from var.name, var.environment and
+        var.unique_suffix."""
+        prefix = f"{name}-{environment}"
+        compact = f"{name}{environment}"
+        return {
+            "storage_account": f"{compact}{unique_suffix}artifacts"[:24],
+            "key_vault": f"{prefix}-kv{unique_suffix}",
+            "registry": f"{compact}acr{unique_suffix}",
+            "postgres": f"{prefix}-mlflow{unique_suffix}",
+        }
+
+    _aks_name_rules = MappingProxyType(
+        {
+            "storage_account": ("storage account name", facts.STORAGE_ACCOUNT_RE, facts.STORAGE_ACCOUNT_RULE),
+            "key_vault": ("Key Vault name", facts.KEY_VAULT_RE, facts.KEY_VAULT_RULE),
+            "registry": ("container registry name", facts.REGISTRY_RE, facts.REGISTRY_RULE),
+            "postgres": ("PostgreSQL flexible server name", facts.POSTGRES_SERVER_RE, facts.POSTGRES_SERVER_RULE),
+        }
+    )
+
+    def _aks_name_problems(self, config: dict) -> list:
+        cluster = config.get("platform_cluster_name")
+        environment = config.get("platform_environment")
+        if not isinstance(cluster, str) or not isinstance(environment, str) or not cluster.endswith(f"-{environment}"):
+            return []  # terraform_variables reports a cluster name that is not <name>-<environment>
+        name = cluster[: -len(environment) - 1]
+        if not facts.AKS_NAME_RE.match(name):
+            return []  # likewise
+        suffix = mapping(config.get("infrastructure_terraform_vars")).get("unique_suffix", "")
+        suffix = "" if suffix is None else suffix
+        if not isinstance(suffix, str) or not facts.AKS_UNIQUE_SUFFIX_RE.match(suffix):
+            return [
+                f"infrastructure_terraform_vars.unique_suffix: {show(suffix)} is not accepted by "
+                f"terraform/modules/aks (var.unique_suffix): use 0-4 lowercase letters and digits; it ends the "
+                f"storage account and registry names, which Azure allows only lowercase letters and digits"
+            ]
+        problems = []
+        for key, derived in self.aks_names(name, environment, suffix).items():
+            what, pattern, rule = self._aks_name_rules[key]
+            problems += derived_name_problems("platform_cluster_name", what, derived, pattern, rule, "Azure")
+        return problems
+
+    def _aks_network_problems(self, network, pools) -> list:
+        network = mapping(network)
+        vnet = ipv4_network(network.get("cidr"))
+        if vnet is None:
+            return []  # preflight reports a missing or malformed cidr
+        var = "platform_network.cidr"
+        low, high = facts.AKS_PREFIX_RANGE
+        if not low <= vnet.prefixlen <= high:
+            return [
+                f"{var}: {show(network.get('cidr'))} has prefix /{vnet.prefixlen}, but terraform/modules/aks "
+                f"(var.network) takes /{low} to /{high}: it carves a /{vnet.prefixlen + 4}-sized nodes subnet "
+                f"(cidr/+4) and /+8 subnets for PostgreSQL and private endpoints; use e.g. 10.1.0.0/16"
+            ]
+        problems = []
+        # terraform/modules/aks/network.tf: nodes cidrsubnet(cidr, 4, 0), database (8, 16), endpoints (8, 17).
+        subnets = {
+            "nodes": _cidrsubnet(vnet, facts.AKS_NODES_SUBNET_NEWBITS, 0),
+            "database": _cidrsubnet(vnet, 8, 16),
+            "endpoints": _cidrsubnet(vnet, 8, 17),
+        }
+        # Ref https://learn.microsoft.com/azure/aks/azure-cni-overlay (IP address planning): the service range must
+        # not overlap the cluster's subnets, the pod range not the cluster (nodes) subnet.
+        ranges = (
+            ("service_cidr", facts.AKS_SERVICE_CIDR, tuple(subnets)),
+            ("pod_cidr", facts.AKS_POD_CIDR, ("nodes",)),
+        )
+        for what, value, names in ranges:
+            hit = [name for name in names if subnets[name].overlaps(ipv4_network(value))]
+            if hit:
+                problems.append(
+                    f"{var}: {show(network.get('cidr'))} puts the {', '.join(hit)} subnet(s) "
+                    f"({', '.join(str(subnets[name]) for name in hit)}) inside the AKS {what} {value} "
+                    f"(terraform/modules/aks default), and AKS refuses a cluster whose subnets overlap its "
+                    f"{what}; use a range outside it, e.g. 10.1.0.0/16"
+                )
+        nodes_prefix = vnet.prefixlen + facts.AKS_NODES_SUBNET_NEWBITS
+        usable = 2 ** (32 - nodes_prefix) - facts.AZURE_SUBNET_RESERVED
+        wanted = 0
+        for pool in mapping(pools).values():
+            size = mapping(pool).get("max_size")
+            if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+                wanted += size + -(-size * facts.AKS_MAX_SURGE_PERCENT // 100)
+        if wanted > usable:
             problems.append(
-                f"{prefix}.min_size: {min_size} on a spot pool; Spot VMs can be evicted at any time, so AKS spot "
-                "pools must be able to scale to zero: set min_size: 0"
+                f"{var}: {show(network.get('cidr'))} gives the nodes subnet (cidr/+4, terraform/modules/aks) a "
+                f"/{nodes_prefix} with {usable} usable addresses (Azure reserves {facts.AZURE_SUBNET_RESERVED}), "
+                f"but platform_node_pools.*.max_size plus the {facts.AKS_MAX_SURGE_PERCENT}% upgrade surge need "
+                f"{wanted}: AKS could not add the nodes; use a larger range or lower the max_size values"
             )
         return problems
 

@@ -10,6 +10,8 @@ subclasses ``CloudProfile`` and is decorated with ``@register``.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
@@ -302,8 +304,40 @@ class CloudProfile:
     # ------------------------------------------------------------------ what the cloud layer enforces later
     def cloud_layer_problems(self, config: dict) -> list:
         """What Terraform's validations or the cloud's APIs would refuse later in the platform variables
-        ``config`` (preflight's), each naming the full key path; empty when nothing would be refused."""
+        ``config`` (preflight's), each naming the full key path; empty when nothing would be refused.
+
+        Regions that do not exist, node pools the cloud cannot make (``_node_pool_layer_problems``) and, when the
+        collection's Terraform root runs (``infrastructure_terraform``), what its module refuses or derives
+        (``_terraform_layer_problems``). Garbage values are other checks' to report: never raises.
+        """
+        config = mapping(config)
+        problems = self.region_existence_problems(config.get("platform_region"))
+        problems += self._node_pool_layer_problems(mapping(config.get("platform_node_pools")))
+        if terraform_enabled(config):
+            problems += self._terraform_layer_problems(config)
+        return problems
+
+    def _node_pool_layer_problems(self, pools: dict) -> list:
         return []
+
+    def _terraform_layer_problems(self, config: dict) -> list:
+        return []
+
+    # The regions that exist on this cloud (facts.py) and where that list comes from.
+    known_regions: frozenset = frozenset()
+    known_regions_source = ""
+
+    def region_existence_problems(self, region) -> list:
+        """``platform_region`` spelled like a region of this cloud that is not one (a did-you-mean names the
+        nearest); a value not even spelled like one is ``region_problems``'."""
+        if not self.known_regions or not self.is_region(region) or region in self.known_regions:
+            return []
+        near = difflib.get_close_matches(region, sorted(self.known_regions), n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        return [
+            f"platform_region: {show(region)} is not {self.region_noun} that exists; {hint}"
+            f"{self.title} would refuse every resource there (regions: {self.known_regions_source})"
+        ]
 
     # ------------------------------------------------------------------ node pools as the nodes will be
     # The label every node pool of the platform puts on its nodes (Terraform node groups and pools, Karpenter).
@@ -679,3 +713,34 @@ def _service_account_problems(name: str, account) -> list:
         if account.get(field) is None:
             problems.append(f"{name}.{field}: missing")
     return problems
+
+
+def terraform_enabled(config: dict) -> bool:
+    """Whether the infrastructure play runs this cloud's Terraform root (``infrastructure_terraform``)."""
+    return config.get("infrastructure_terraform") not in (False, "false")
+
+
+def derived_name_problems(var: str, derivation: str, derived, pattern, rule: str, service: str, shown=None) -> list:
+    """A problem naming ``var`` when the name ``derived`` (``derivation`` says what it is; ``shown`` how to
+    write it, default itself) breaks ``service``'s ``rule``."""
+    if isinstance(derived, str) and pattern.match(derived):
+        return []
+    return [
+        f"{var}: makes the {derivation} {show(derived if shown is None else shown)}, which {service} refuses ({rule})"
+    ]
+
+
+def mapping(value) -> dict:
+    """``value`` when it is a mapping, else an empty one (garbage is another check's to report)."""
+    return value if isinstance(value, dict) else {}
+
+
+def ipv4_network(value):
+    """The IPv4 network ``value`` (CIDR notation, host bits allowed), or None when it is not one."""
+    if not isinstance(value, str) or "/" not in value:
+        return None
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None
+    return network if network.version == 4 else None

@@ -270,14 +270,8 @@ def test_node_pool_ok(key, value):
                 "which cannot be spot"
             ],
         ),
-        (
-            "training",
-            pool(name="training", capacity_type="spot", min_size=2, max_size=4),
-            [
-                "platform_node_pools.training.min_size: 2 on a spot pool; Spot VMs can be evicted at any time, so AKS "
-                "spot pools must be able to scale to zero: set min_size: 0"
-            ],
-        ),
+        # AKS allows a spot pool a minimum above zero (issue 10, class 6: no false rejection).
+        ("training", pool(name="training", capacity_type="spot", min_size=2, max_size=4), []),
         (
             "training",
             pool(name="training", capacity_type="Spot"),

@@ -75,7 +75,9 @@ REQUIRED_INFRA_KEYS = (
 )
 OPTIONAL_INFRA_STRINGS = ("network_id", "tenant_id", "object_store_account", "secret_store_ref", "registry")
 PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-PREFIX_RANGE = (16, 24)
+# Any prefix a private network can have: each cloud's Terraform module narrows it (the profile's
+# cloud_layer_problems: AWS /16-/20, Azure /8-/20), so preflight is never stricter than the cloud.
+PREFIX_RANGE = (8, 24)
 
 _DNS_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_NAME_RE = re.compile(

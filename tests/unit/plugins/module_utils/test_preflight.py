@@ -108,8 +108,8 @@ CASES = [
     ("aws", "platform_chart_mirror", "/no/such/dir", "platform_chart_mirror: '/no/such/dir' is not an existing dir"),
     ("aws", "platform_chart_mirror", 3, "platform_chart_mirror: must be a directory path or empty, got 3 (int)"),
     # network
-    ("aws", "platform_network.cidr", "10.0.0.0/8", "platform_network.cidr: prefix /8 is outside /16 to /24"),
-    ("aws", "platform_network.cidr", "10.0.0.0/28", "platform_network.cidr: prefix /28 is outside /16 to /24"),
+    ("aws", "platform_network.cidr", "10.0.0.0/8", "but terraform/modules/eks (var.network) takes /16 to /20"),
+    ("aws", "platform_network.cidr", "10.0.0.0/28", "platform_network.cidr: prefix /28 is outside /8 to /24"),
     ("aws", "platform_network.cidr", "8.8.0.0/16", "platform_network.cidr: '8.8.0.0/16' is not a private RFC 1918"),
     ("aws", "platform_network.cidr", "10.0.1.0/16", "'10.0.1.0/16' has host bits set; did you mean 10.0.0.0/16?"),
     ("aws", "platform_network.cidr", "10.0.0.0", "platform_network.cidr: prefix /32 is outside"),
@@ -145,7 +145,7 @@ CASES = [
         "preemptible",
         "platform_node_pools.training.capacity_type: 'preemptible' is not allowed; allowed: on_demand, spot",
     ),
-    ("aws", "platform_node_pools.training.min_szie", 0, "platform_node_pools.training: unknown setting(s) min_szie"),
+    ("aws", "platform_node_pools.training.min_szie", 0, "platform_node_pools.training.min_szie: unknown setting; did"),
     ("aws", "platform_node_pools.gpu.taints", [], "platform_node_pools.gpu.taints: a GPU pool must carry the taint"),
     ("aws", "platform_node_pools.gpu.gpu", "yes", "platform_node_pools.gpu.gpu: must be true or false, got 'yes'"),
     ("aws", "platform_node_pools.gpu.gpu", False, "platform_node_pools.gpu.gpu: the gpu pool must set gpu: true"),
@@ -157,7 +157,7 @@ CASES = [
     ),
     ("aws", "platform_node_pools.gpu.taints[0].value", True, "taints[0].value: true is a boolean; quote it"),
     ("aws", "platform_node_pools.training.taints[0].key", "bad key", "taints[0].key: 'bad key' is not a Kubernetes"),
-    ("aws", "platform_node_pools.training.taints[0].extra", 1, "taints[0]: unknown field(s) extra; allowed: key"),
+    ("aws", "platform_node_pools.training.taints[0].extra", 1, "taints[0].extra: unknown field; allowed: effect"),
     ("aws", "platform_node_pools.training.taints", "workload=training", "taints: must be a list of {key, value, "),
     ("aws", "platform_node_pools.Training", {}, "platform_node_pools: pool key 'Training' is not a DNS label"),
     (

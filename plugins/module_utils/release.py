@@ -608,7 +608,7 @@ def render_all(
         # component provides would fail at apply: refuse before anything is written.
         used = {}
         for job in jobs:
-            texts = job.rendered.files.values() if job.rendered is not None else _folder_texts(job.dest)
+            texts = _object_texts(job)
             role = requires["owners"].get(job.spec.component, job.spec.component)
             used.setdefault(role, set()).update(kinds_rendered(texts))
         problems = dependency_problems(used, requires["catalog"], set(requires["enabled"]))
@@ -617,14 +617,17 @@ def render_all(
     return [_write(job, check_mode, want_diff, plan_root) for job in jobs]
 
 
-def _folder_texts(dest: str) -> list:
-    """The rendered YAML files of a current release folder."""
-    if not os.path.isdir(dest):
-        return []
+def _object_texts(job: _Render) -> list:
+    """The texts of the files holding a release's objects (chart.yaml, manifests.yaml; not values.yaml): from
+    this render, or from the folder of a release that is current."""
+    names = (CHART_FILE, MANIFESTS_FILE)
+    if job.rendered is not None:
+        return [job.rendered.files[name] for name in names if name in job.rendered.files]
     texts = []
-    for name in sorted(os.listdir(dest)):
-        if name.endswith(".yaml"):
-            with open(os.path.join(dest, name), encoding="utf-8") as handle:
+    for name in names:
+        path = os.path.join(job.dest, name)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
                 texts.append(handle.read())
     return texts
 

@@ -100,22 +100,22 @@ class AwsProfile(CloudProfile):
     tls_source = "acm"
     _certificate_arn_re = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 
-    def certificate_arn_problems(self, value) -> list:
+    def _certificate_arn_reasons(self, path: str, value, hint: str = "") -> list:
+        """Problems with an optional ACM certificate ARN ``value`` at ``path`` (empty: none, or a valid ARN)."""
         if value in (None, "") or (isinstance(value, str) and self._certificate_arn_re.match(value)):
             return []
         return [
-            f"platform_infra.certificate_arn: {show(value)} is not an ACM certificate ARN "
-            "(arn:aws:acm:<region>:<account>:certificate/<id>, the Terraform output certificate_arn)"
+            f"{path}: {show(value)} is not an ACM certificate ARN "
+            f"(arn:aws:acm:<region>:<account>:certificate/<id>{hint})"
         ]
 
+    def certificate_arn_problems(self, value) -> list:
+        return self._certificate_arn_reasons(
+            "platform_infra.certificate_arn", value, ", the Terraform output certificate_arn"
+        )
+
     def _tls_problems(self, tls: dict, host, name) -> list:
-        problems = []
-        arn = tls.get("certificate_arn")
-        if arn not in (None, "") and (not isinstance(arn, str) or not self._certificate_arn_re.match(arn)):
-            problems.append(
-                f"tls.certificate_arn: {show(arn)} is not an ACM certificate ARN "
-                "(arn:aws:acm:<region>:<account>:certificate/<id>)"
-            )
+        problems = self._certificate_arn_reasons("tls.certificate_arn", tls.get("certificate_arn"))
         if host is None:
             problems.append("tls: needs a host; the ALB serves the ACM certificate of the Ingress's TLS host")
         return problems

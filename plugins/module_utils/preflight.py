@@ -19,6 +19,7 @@ from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_p
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import show
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.preflight_keys import key_problems
+from ansible_collections.mlops.platform.plugins.module_utils.preflight_pipeline import pipeline_problems
 from ansible_collections.mlops.platform.plugins.module_utils.preflight_values import value_problems
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import extra_variable_problems, root_variables
 
@@ -753,6 +754,7 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
         problems += profile.cloud_layer_problems(config)
     problems += key_problems(config)
     problems += value_problems(config)
+    problems += pipeline_problems(config)
     return sorted(set(problems))
 
 

@@ -229,6 +229,31 @@ CORPUS = {
         lambda d: d.update(autoscaling_karpenter_pools={"gpus": {"name": "gpu-workloads"}}),
         "karpenter_pools.gpus",
     ),
+    # --- the ML pipeline (preflight_pipeline)
+    "pipeline schedule Argo cannot parse": (
+        "aws-dev",
+        "components.yml",
+        lambda d: d.update(ml_pipeline_schedule="0 3 * * 7"),
+        "ml_pipeline_schedule",
+    ),
+    "pipeline training pool misspelled": (
+        "azure-dev",
+        "components.yml",
+        lambda d: d.update(ml_pipeline_training_pool="trainig"),
+        "ml_pipeline_training_pool",
+    ),
+    "pipeline resources for a step that does not exist": (
+        "aws-dev",
+        "components.yml",
+        lambda d: d.update(ml_pipeline_resources={"training": {"requests": {"cpu": "2"}}}),
+        "ml_pipeline_resources.training",
+    ),
+    "more GPUs than a node of the GPU pool has": (
+        "aws-dev",
+        "components.yml",
+        lambda d: d.update(ml_pipeline_train_gpu=True, ml_pipeline_train_gpus=4),
+        "ml_pipeline_train_gpus",
+    ),
 }
 
 RESULTS: dict = {}

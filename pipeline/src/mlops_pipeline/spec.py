@@ -30,6 +30,10 @@ import typing
 # set's address (and so its memoization key) changes with it.
 FEATURE_VERSION = "1"
 
+# The datasets the ingest step knows (bundled with scikit-learn: nothing is downloaded at run
+# time); ``mlops_pipeline.data.SCHEMAS`` holds their columns (a test keeps the two equal).
+DATASETS = ("breast_cancer",)
+
 # The folder under which a step's files live in its container.
 WORK_DIR = "/work"
 # Where the serving gate finds the candidate model (the serving runtime sidecar loads it

@@ -10,7 +10,7 @@ version_added: 0.1.0
 description:
   - Builds the Argo Workflows objects of the ML pipeline from the pipeline's own description of its DAG
     (C(pipeline/src/mlops_pipeline/spec.py) in the collection) with the pipeline's Hera generator
-    (C(mlops_pipeline.workflow.build)): one template per step, a DAG task per step with its dependencies and
+    (C(mlops_pipeline.workflow.build)); one template per step, a DAG task per step with its dependencies and
     conditions, artifacts through the default artifact repository, memoization, retries with backoff, resources,
     node placement, the serving-runtime sidecar of the serving gate.
   - Returns a CronWorkflow running the WorkflowTemplate too when O(_input.schedule) is set.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate requirements.lock and requirements-test.lock (fully pinned, with hashes) for the
+# Regenerate requirements.lock, requirements-test.lock and requirements-build.lock (fully pinned, with hashes) for the
 # step image's Python (3.10), from PyPI only, in a throw-away virtual environment.
 # Usage: pipeline/lock.sh [PYTHON3.10]   (default: pyenv's 3.10 if present, else python3.10)
 set -euo pipefail
@@ -28,4 +28,5 @@ compile() {
 }
 compile requirements.in requirements.lock
 compile requirements-test.in requirements-test.lock
-echo "lock.sh: wrote $here/requirements.lock and $here/requirements-test.lock"
+compile requirements-build.in requirements-build.lock
+echo "lock.sh: wrote requirements.lock, requirements-test.lock and requirements-build.lock in $here"

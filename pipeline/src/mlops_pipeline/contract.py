@@ -107,65 +107,93 @@ def _conda_pins(path: pathlib.Path) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True)
 class Recorded:
-    """What a model folder says it was built with: (source file, version) per name."""
+    """What a model folder says it was built with: every (source file, version) per name."""
 
-    python: tuple[str, str] | None
-    libraries: typing.Mapping[str, tuple[str, str]]
+    python: typing.Sequence[tuple[str, str]]
+    libraries: typing.Mapping[str, typing.Sequence[tuple[str, str]]]
+
+
+def _conda_python(path: pathlib.Path) -> str | None:
+    for dependency in _yaml(path).get("dependencies", []) or []:
+        if isinstance(dependency, str) and re.match(r"^python\s*=", dependency):
+            return python_minor(dependency.split("=", maxsplit=1)[1].lstrip("="))
+    return None
+
+
+def _python_versions(folder: pathlib.Path, mlmodel: typing.Mapping[str, typing.Any]) -> list[tuple[str, str]]:
+    found = []
+    flavor = (mlmodel.get("flavors") or {}).get("python_function") or {}
+    for version in (mlmodel.get("python_version"), flavor.get("python_version")):
+        if version:
+            found.append(("MLmodel", python_minor(str(version))))
+    if (folder / "python_env.yaml").is_file():
+        version = _yaml(folder / "python_env.yaml").get("python")
+        if version:
+            found.append(("python_env.yaml", python_minor(str(version))))
+    if (folder / "conda.yaml").is_file():
+        version = _conda_python(folder / "conda.yaml")
+        if version:
+            found.append(("conda.yaml", version))
+    return found
 
 
 def recorded_versions(model_dir: str) -> Recorded:
-    """The Python minor and library versions a model folder records."""
+    """The Python minor and library versions a model folder records, from every file that says."""
     folder = pathlib.Path(model_dir)
     mlmodel_path = folder / "MLmodel"
     if not mlmodel_path.is_file():
         raise Refused(f"no MLflow model in {model_dir} (MLmodel missing)")
     mlmodel = _yaml(mlmodel_path)
-    libraries: dict[str, tuple[str, str]] = {}
-    for name in ("conda.yaml", "requirements.txt"):
+    libraries: dict[str, list[tuple[str, str]]] = {}
+    sklearn_version = ((mlmodel.get("flavors") or {}).get("sklearn") or {}).get("sklearn_version")
+    if sklearn_version:
+        libraries["scikit-learn"] = [("MLmodel", str(sklearn_version))]
+    for name in ("requirements.txt", "conda.yaml"):
         path = folder / name
         if path.is_file():
             pins = _conda_pins(path) if name == "conda.yaml" else _pins(path.read_text(encoding="utf-8").splitlines())
-            libraries.update({lib: (name, version) for lib, version in pins.items()})
-    sklearn_version = ((mlmodel.get("flavors") or {}).get("sklearn") or {}).get("sklearn_version")
-    if sklearn_version:
-        libraries["scikit-learn"] = ("MLmodel", str(sklearn_version))
-    python = None
-    python_version = mlmodel.get("python_version") or ((mlmodel.get("flavors") or {}).get("python_function") or {}).get(
-        "python_version"
-    )
-    if python_version:
-        python = ("MLmodel", python_minor(str(python_version)))
-    return Recorded(python=python, libraries=libraries)
+            for library, version in pins.items():
+                libraries.setdefault(library, []).append((name, version))
+    return Recorded(python=_python_versions(folder, mlmodel), libraries=libraries)
+
+
+def _same(left: str, right: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(left) == Version(right)
+    except InvalidVersion:
+        return left == right
+
+
+def _distinct(found: typing.Iterable[tuple[str, str]]) -> list[str]:
+    versions: list[str] = []
+    for _source, version in found:
+        if version not in versions:
+            versions.append(version)
+    return versions
 
 
 def skews(model_dir: str, contract: Contract) -> list[str]:
     """Every disagreement between the model folder and the contract, one phrase each."""
-    from packaging.version import InvalidVersion, Version
-
-    def same(left: str, right: str) -> bool:
-        try:
-            return Version(left) == Version(right)
-        except InvalidVersion:
-            return left == right
-
     recorded = recorded_versions(model_dir)
     problems: list[str] = []
-    if recorded.python is None:
+    if not recorded.python:
         problems.append(
             f"the model records no Python version (MLmodel python_version); "
             f"{contract.runtime()} runs Python {contract.python}"
         )
-    elif recorded.python[1] != contract.python:
-        problems.append(f"Python {recorded.python[1]} (model) != {contract.python} ({contract.runtime()})")
+    for version in _distinct(recorded.python):
+        if version != contract.python:
+            problems.append(f"Python {version} (model) != {contract.python} ({contract.runtime()})")
     if "scikit-learn" not in recorded.libraries:
         problems.append(
             f"the model records no scikit-learn version; {contract.runtime()} has {contract.libraries['scikit-learn']}"
         )
     for name in spec.CONTRACT_LIBRARIES:
-        if name in recorded.libraries and not same(recorded.libraries[name][1], contract.libraries[name]):
-            problems.append(
-                f"{name} {recorded.libraries[name][1]} (model) != {contract.libraries[name]} ({contract.runtime()})"
-            )
+        for version in _distinct(recorded.libraries.get(name, ())):
+            if not _same(version, contract.libraries[name]):
+                problems.append(f"{name} {version} (model) != {contract.libraries[name]} ({contract.runtime()})")
     return problems
 
 

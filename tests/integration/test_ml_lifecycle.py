@@ -276,7 +276,11 @@ def lifecycle(spec, tmp_path_factory, request):
         life.timings["module total"] = time.monotonic() - life.started
         lines = [f"{name}: {seconds:.1f} s" for name, seconds in life.timings.items()]
         if request.session.testsfailed > failed_before:
-            lines.append(f"logs kept in {life.logs}")
+            # pytest's tmp folders rotate (other sessions may remove them): keep the logs under build/.
+            kept = REPO / "build" / "test-logs" / "ml-lifecycle"
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(life.logs, kept)
+            lines.append(f"server logs kept in {kept}")
         report(request.config, lines)
 
 
@@ -465,6 +469,8 @@ def test_skewed_model_is_refused(first_run, lifecycle, spec, request):
     names_sklearn = skewed["scikit-learn"] in message and runtime["libraries"]["scikit-learn"] in message
     names_python = skewed["python"].rsplit(".", 1)[0] in message and runtime["python"] in message
     assert names_sklearn or names_python, f"the refusal does not name both versions:\n{message}"
+    # What the gate prevents: the serving runtime cannot load this model (a CrashLoopBackOff in a cluster).
+    crash = crash_of_serving_runtime(lifecycle, skew_dir)
     promote = skew.run_step(spec.step("promote"), check=False)
     assert promote.rc == spec.EXIT_REFUSED, promote.describe()
     assert "Traceback" not in promote.stderr, promote.stderr
@@ -475,5 +481,23 @@ def test_skewed_model_is_refused(first_run, lifecycle, spec, request):
             f"skewed version {version} (Python {skewed['python']}, scikit-learn {skewed['scikit-learn']}) refused: "
             f"{message.strip().splitlines()[-1] if message.strip() else '?'}",
             f"promote refused: {promote.stderr.strip().splitlines()[-1] if promote.stderr.strip() else '?'}",
+            f"MLServer 1.5.0 on the skewed model: {crash}",
         ],
     )
+
+
+def crash_of_serving_runtime(lifecycle: Lifecycle, model_dir: Path) -> str:
+    """Start a second MLServer on ``model_dir``; it must not become ready. Returns the error it logged."""
+    logs = lifecycle.logs / "skewed"
+    logs.mkdir(exist_ok=True)
+    start = time.monotonic()
+    try:
+        server = servers.start_mlserver(SERVING_VENV, model_dir, "skewed", base_env(), logs, deadline=60)
+    except RuntimeError as exc:
+        lifecycle.timings["mlserver refusing the skewed model"] = time.monotonic() - start
+        log = servers.tail(logs / "mlserver.log", 20000)
+        assert "failed to load" in log or "Error" in log, f"MLServer stopped without naming a load error:\n{exc}"
+        errors = [line.strip() for line in log.splitlines() if "Error:" in line]
+        return errors[-1] if errors else str(exc).splitlines()[0]
+    server.stop()
+    raise AssertionError(f"MLServer 1.5.0 loaded the skewed model from {model_dir}: the skew test proves nothing")

@@ -89,6 +89,15 @@ class Server:
                 raise RuntimeError(f"{self.name} was not ready after {deadline:.0f} s:\n{self.describe()}")
             time.sleep(0.2)
 
+    def ready_or_stop(self, probe: Callable[[], bool], deadline: float) -> Server:
+        """wait_ready, stopping the server (and its workers) when it fails."""
+        try:
+            self.wait_ready(probe, deadline)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
     def describe(self) -> str:
         return f"--- {self.name}: {' '.join(self.argv)}\n--- log {self.log}:\n{tail(self.log)}"
 
@@ -135,21 +144,28 @@ class Postgres:
             shutil.chown(self.log, user=PG_USER)
             self.prefix = ["runuser", "-u", PG_USER, "--"]
         self.started = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_seconds = time.monotonic() - self.started
+
+    def _start(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
         options = f"-c listen_addresses={HOST} -p {self.port} -k {self.sockets}"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
         self._run("createdb", "-h", HOST, "-p", str(self.port), "-U", "postgres", "mlflow")
-        self.ready_seconds = time.monotonic() - self.started
 
     @property
     def uri(self) -> str:
         return f"postgresql://postgres@{HOST}:{self.port}/mlflow"
 
-    def _run(self, *argv: str) -> None:
+    def _run(self, *argv: str, check: bool = True) -> None:
         proc = subprocess.run(
             [*self.prefix, *argv], cwd=self.base, capture_output=True, text=True, check=False, timeout=120
         )
-        if proc.returncode != 0:
+        if check and proc.returncode != 0:
             raise RuntimeError(
                 f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}\n{tail(self.log)}"
             )
@@ -159,7 +175,8 @@ class Postgres:
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
         finally:
             if self.log.exists():
                 shutil.copyfile(self.log, self.keep_log)
@@ -170,8 +187,7 @@ def start_moto(moto_server: Path, log_dir: Path) -> Server:
     port = free_port()
     server = Server("moto", [str(moto_server), "-H", HOST, "-p", str(port)], log_dir / "moto.log")
     server.url = f"http://{HOST}:{port}"
-    server.wait_ready(lambda: http_ok(server.url + "/moto-api/"), 30)
-    return server
+    return server.ready_or_stop(lambda: http_ok(server.url + "/moto-api/"), 30)
 
 
 def start_mlflow(venv: Path, backend_uri: str, artifacts: str, env: dict[str, str], log_dir: Path) -> Server:
@@ -199,11 +215,12 @@ def start_mlflow(venv: Path, backend_uri: str, artifacts: str, env: dict[str, st
     ]
     server = Server("mlflow", argv, log_dir / "mlflow.log", env=env, cwd=log_dir)
     server.url = f"http://{HOST}:{port}"
-    server.wait_ready(lambda: http_ok(server.url + "/health"), 90)
-    return server
+    return server.ready_or_stop(lambda: http_ok(server.url + "/health"), 90)
 
 
-def start_mlserver(venv: Path, model_dir: Path, model_name: str, env: dict[str, str], log_dir: Path) -> Server:
+def start_mlserver(
+    venv: Path, model_dir: Path, model_name: str, env: dict[str, str], log_dir: Path, deadline: float = 120
+) -> Server:
     """MLServer with the environment KServe gives the kserve-mlserver runtime for an MLflow model."""
     http_port, grpc_port, metrics_port = free_port(), free_port(), free_port()
     env = dict(
@@ -225,5 +242,4 @@ def start_mlserver(venv: Path, model_dir: Path, model_name: str, env: dict[str, 
     )
     server.url = f"http://{HOST}:{http_port}"
     server.metrics_url = f"http://{HOST}:{metrics_port}/metrics"
-    server.wait_ready(lambda: http_ok(f"{server.url}/v2/models/{model_name}/ready"), 120)
-    return server
+    return server.ready_or_stop(lambda: http_ok(f"{server.url}/v2/models/{model_name}/ready"), deadline)

@@ -22,7 +22,7 @@ def _platform_versions() -> dict:
 
 
 def _pins(name: str) -> dict[str, str]:
-    return {package: version for package, version in _PIN.findall((PIPELINE / name).read_text())}
+    return dict(_PIN.findall((PIPELINE / name).read_text()))
 
 
 @pytest.fixture(scope="module")

@@ -147,6 +147,7 @@ ensure_mlflow_server() {
         return
     fi
     log "installing $lock into $dir"
+    require_python "$PYTHON"
     SECONDS=0
     venv_with "$PYTHON" "$dir"
     pip_quiet "$dir/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$lock"

@@ -2529,7 +2529,7 @@ def workflow_references_resolve(objs: Iterable[dict]) -> Result:
     return result
 
 
-def _filled(text: str, template: Mapping, dag_arguments: Mapping[str, str], defaults: Mapping[str, str]) -> str:
+def _filled(text: str, dag_arguments: Mapping[str, str], defaults: Mapping[str, str]) -> str:
     """``text`` with ``{{inputs.parameters.X}}`` replaced by what the DAG passes (workflow arguments at their
     defaults, step outputs by a realistic longest value)."""
 
@@ -2572,7 +2572,7 @@ def workflow_memo_keys_legal(objs: Iterable[dict]) -> Result:
                 continue
             label = f"{who(obj)} template {template.get('name')}"
             result.examined.append(f"{label} memoize key {memoize.get('key')!r}")
-            filled = _filled(str(memoize.get("key") or ""), template, passed.get(template.get("name"), {}), defaults)
+            filled = _filled(str(memoize.get("key") or ""), passed.get(template.get("name"), {}), defaults)
             if not _CONFIG_MAP_KEY.match(filled) or len(filled) > 253:
                 result.problems.append(
                     f"{label}: memoization key {memoize.get('key')!r} becomes {filled!r} in a run, which is not a "

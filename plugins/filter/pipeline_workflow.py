@@ -57,13 +57,6 @@ def _generator():
     if str(PIPELINE_SRC) not in sys.path:
         sys.path.insert(0, str(PIPELINE_SRC))
     try:
-        importlib.import_module("hera")
-    except ImportError:
-        raise AnsibleFilterError(
-            f"pipeline_workflow: the Python package hera is not installed for {sys.executable}; "
-            f"install {HERA} (the release generated for Argo Workflows 3.7): pip install '{HERA}'"
-        ) from None
-    try:
         return importlib.import_module("mlops_pipeline.workflow")
     except ImportError as err:
         raise AnsibleFilterError(
@@ -78,6 +71,14 @@ def pipeline_workflow(config):
     workflow = _generator()
     try:
         return workflow.build(config)
+    except ModuleNotFoundError as err:
+        # The generator imports hera itself (only it does); say which release to install.
+        if (err.name or "").split(".")[0] != "hera":
+            raise
+        raise AnsibleFilterError(
+            f"pipeline_workflow: the Python package hera is not installed for {sys.executable}; "
+            f"install {HERA} (the release generated for Argo Workflows 3.7): pip install '{HERA}'"
+        ) from None
     except (ValueError, KeyError, TypeError) as err:  # ConfigError and hera's validation errors are ValueErrors
         raise AnsibleFilterError(f"pipeline_workflow: {type(err).__name__}: {err}") from None
 

@@ -296,15 +296,10 @@ def test_the_filter_returns_the_generator_output():
 
 
 def test_the_filter_names_the_hera_release_when_hera_is_missing(monkeypatch):
-    real = importlib.import_module
-
-    def no_hera(name, *args, **kwargs):
-        if name == "hera":
-            raise ImportError("No module named 'hera'")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(plugin.importlib, "import_module", no_hera)
-    with pytest.raises(AnsibleFilterError, match=re.escape("hera==6.0.0")):
+    for name in [n for n in sys.modules if n == "hera" or n.startswith("hera.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "hera", None)
+    with pytest.raises(AnsibleFilterError, match=re.escape("install hera==6.0.0")):
         plugin.pipeline_workflow(copy.deepcopy(CONFIG))
 
 

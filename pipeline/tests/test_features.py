@@ -100,3 +100,9 @@ def test_s3_dataset_round_trip(s3_bucket: str, tmp_path: pathlib.Path) -> None:
     assert run_cli(cli.validate, ["--input-uri", uri, "--report-output", str(tmp_path / "rows")]) == 0
     assert storage.exists(uri, data.DATA_FILE) and not storage.exists(uri, "nothing.csv")
     assert len(digest) == 64
+
+
+def test_a_missing_s3_object_is_refused(s3_bucket: str, tmp_path: pathlib.Path, capsys) -> None:
+    uri = f"s3://{s3_bucket}/datasets/none"
+    assert run_cli(cli.validate, ["--input-uri", uri, "--report-output", str(tmp_path / "rows")]) == spec.EXIT_REFUSED
+    assert f"no such object: s3://{s3_bucket}/datasets/none/data.csv" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import shutil
 
 import pytest
@@ -116,6 +117,15 @@ def test_gate_refuses_a_skewed_model_naming_both_versions(
     assert code == spec.EXIT_REFUSED
     assert err.startswith("mlops-serving-gate: refused: training/serving skew: ")
     assert message in err and err.count("\n") == 1
+
+
+def test_gate_refuses_another_model_than_the_version(candidate, features_dir, contract_file, capsys) -> None:
+    version, model_dir = candidate
+    mlmodel = model_dir / "MLmodel"
+    mlmodel.write_text(re.sub(r"^model_id: m-[0-9a-f]+$", "model_id: m-0000", mlmodel.read_text(), flags=re.MULTILINE))
+    code = run_cli(cli.serving_gate, _gate_argv(model_dir, features_dir, version, "http://127.0.0.1:9", contract_file))
+    assert code == spec.EXIT_REFUSED
+    assert f"holds model m-0000, but version {version} of {MODEL} is m-" in capsys.readouterr().err
 
 
 def test_contract_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:

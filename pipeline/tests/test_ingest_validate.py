@@ -145,3 +145,21 @@ def test_usage_mistakes_are_refused_in_one_line(capsys: pytest.CaptureFixture[st
     assert run_cli(cli.validate, ["--input-uri"]) == spec.EXIT_REFUSED
     err = capsys.readouterr().err
     assert err.startswith("mlops-validate: refused: ") and err.count("\n") == 1
+
+
+def test_console_scripts_exit_refused_without_traceback(tmp_path: pathlib.Path) -> None:
+    """The installed entry points, as Argo runs them: exit 3, one line on stderr."""
+    import shutil
+    import subprocess
+    import sys
+
+    script = shutil.which("mlops-validate", path=str(pathlib.Path(sys.executable).parent))
+    assert script, "the package is not installed in this environment (pip install --no-deps -e pipeline)"
+    done = subprocess.run(
+        [script, "--input-uri", str(tmp_path / "none"), "--report-output", str(tmp_path / "rows")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == spec.EXIT_REFUSED
+    assert done.stderr == f"mlops-validate: refused: no such file: {tmp_path / 'none' / 'data.csv'}\n"

@@ -11,6 +11,7 @@ Passing tags the registered version ``serving_gate=passed`` (and the runtime ima
 from __future__ import annotations
 
 import json
+import pathlib
 import time
 import typing
 import urllib.error
@@ -95,6 +96,19 @@ def compare(served: typing.Sequence[int], local: typing.Sequence[int]) -> None:
         )
 
 
+def check_identity(model_dir: str, model_name: str, version: typing.Any) -> None:
+    """Refuse a model folder that holds another model than the registered version."""
+    import yaml
+
+    recorded = (yaml.safe_load(pathlib.Path(model_dir, "MLmodel").read_text(encoding="utf-8")) or {}).get("model_id")
+    source = str(version.source or "")
+    registered = source.rsplit("/", maxsplit=1)[-1] if source.startswith("models:/m-") else None
+    if recorded and registered and recorded != registered:
+        raise Refused(
+            f"{model_dir} holds model {recorded}, but version {version.version} of {model_name} is {registered}"
+        )
+
+
 def gate(
     model_dir: str,
     features_uri: str,
@@ -107,8 +121,9 @@ def gate(
 ) -> None:
     """Run the gate; on success tag the version ``serving_gate=passed``."""
     runtime = contract.load(contract_file)
-    registry.get_version(model_name, version)
+    registered = registry.get_version(model_name, version)
     contract.check(model_dir, runtime)
+    check_identity(model_dir, model_name, registered)
     say(f"{model_dir}: Python and {', '.join(runtime.libraries)} agree with {runtime.image}")
     _manifest, x, _labels = features.load(features_uri, features.TEST_FILE)
     wait_ready(endpoint, served, timeout)

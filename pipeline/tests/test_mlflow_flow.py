@@ -98,6 +98,9 @@ def test_register_promote_resolve_end_to_end(
     assert {"test_accuracy", "test_f1", "test_roc_auc"} <= set(run.data.metrics)
     version, key = _register(tmp_path, trained)
     assert version == "1"
+    version_tags = registry.mlflow_client().get_model_version(MODEL, version).tags
+    assert version_tags[train.TAG_FINGERPRINT] == trained["fingerprint"]
+    assert version_tags[train.TAG_FEATURE_SET].endswith("-v1-t20-s42")
     assert _alias(registry.CHALLENGER) == "1"
     assert pathlib.Path(key).joinpath("MLmodel").is_file()
     # Idempotent: the same model again registers nothing, and evaluation says unchanged.

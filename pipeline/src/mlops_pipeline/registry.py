@@ -87,7 +87,13 @@ def register(model_uri: str, run_id: str, fingerprint: str, model_name: str) -> 
         version = str(existing.version)
         say(f"version {version} of {model_name} already holds fingerprint {fingerprint}: reused, nothing registered")
     else:
-        tags = {train.TAG_FINGERPRINT: fingerprint, "mlops.run_id": run_id}
+        run_tags = mlflow_client().get_run(run_id).data.tags
+        tags = {
+            train.TAG_FINGERPRINT: fingerprint,
+            "mlops.run_id": run_id,
+            train.TAG_FEATURE_SET: run_tags.get(train.TAG_FEATURE_SET, ""),
+            train.TAG_PACKAGE_VERSION: run_tags.get(train.TAG_PACKAGE_VERSION, ""),
+        }
         created = mlflow.register_model(model_uri, model_name, tags=tags)
         version = str(created.version)
         say(f"registered {model_uri} as version {version} of {model_name}")

@@ -79,7 +79,7 @@ define playbook
 endef
 
 
-PY_DIRS = $(wildcard plugins tests bench scripts)
+PY_DIRS = $(wildcard plugins tests bench scripts pipeline)
 
 .PHONY: help
 help: ## Show the targets

@@ -3,7 +3,8 @@
 This module is the one description of the DAG. It imports nothing beyond the standard
 library, so that both sides read it:
 
-* the steps themselves (``mlops_pipeline.steps.*``), which implement each command;
+* the steps themselves (``mlops_pipeline.data``, ``.features``, ... behind ``mlops_pipeline.cli``),
+  which implement each command;
 * the WorkflowTemplate generator (``mlops_pipeline.workflow``, Hera), which turns every
   step into an Argo template and every reference into an Argo expression;
 * the local proof (``tests/integration/test_ml_lifecycle.py`` in the collection), which runs
@@ -76,7 +77,7 @@ class OutputFile:
     name: str
 
 
-Word = typing.Union[str, Param, StepOutput, ArtifactPath, OutputFile]
+Word = str | Param | StepOutput | ArtifactPath | OutputFile
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +93,8 @@ class Artifact:
 
     name: str
     path: str
-    source: typing.Optional[str] = None
-    key: typing.Optional[typing.Tuple[Word, ...]] = None
+    source: str | None = None
+    key: tuple[Word, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,19 +103,19 @@ class Step:
 
     name: str
     command: str
-    args: typing.Tuple[Word, ...]
+    args: tuple[Word, ...]
     # Steps this one runs after.
-    after: typing.Tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
     # Which node pool class runs it: general, training, or gpu (see the generator).
     pool: str = "general"
-    inputs: typing.Tuple[Artifact, ...] = ()
-    outputs: typing.Tuple[Artifact, ...] = ()
+    inputs: tuple[Artifact, ...] = ()
+    outputs: tuple[Artifact, ...] = ()
     # Output parameters, each written to OutputFile(name).
-    parameters: typing.Tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()
     # Memoization key (words joined without separator), or None: not memoized.
-    memoize: typing.Optional[typing.Tuple[Word, ...]] = None
+    memoize: tuple[Word, ...] | None = None
     # Condition on earlier outputs: (StepOutput, expected value), all must hold.
-    when: typing.Tuple[typing.Tuple[Word, str], ...] = ()
+    when: tuple[tuple[Word, str], ...] = ()
     # True: the serving runtime runs beside the step, loading MODEL_DIR.
     serving_sidecar: bool = False
 
@@ -138,7 +139,7 @@ _DATASET = ArtifactPath("dataset")
 _FEATURES = ArtifactPath("features")
 
 
-def feature_set_id(dataset_digest: Word, test_percent: Word, seed: Word) -> typing.Tuple[Word, ...]:
+def feature_set_id(dataset_digest: Word, test_percent: Word, seed: Word) -> tuple[Word, ...]:
     """The content address of a feature set: what it is computed from, nothing else.
 
     The words are joined without separator. Only ``[0-9a-z.-]`` appear in them, so the
@@ -182,9 +183,9 @@ STEPS = (
         ),
         after=("validate",),
         inputs=(Artifact("dataset", WORK_DIR + "/dataset", source="ingest"),),
-        outputs=(Artifact("features", WORK_DIR + "/features", key=("features/",) + FEATURE_SET_ID),),
+        outputs=(Artifact("features", WORK_DIR + "/features", key=("features/", *FEATURE_SET_ID)),),
         parameters=("feature-set-id",),
-        memoize=("features-",) + FEATURE_SET_ID,
+        memoize=("features-", *FEATURE_SET_ID),
     ),
     Step(
         name="train",
@@ -317,6 +318,6 @@ def step(name: str) -> Step:
     raise KeyError(name)
 
 
-def resolve(words: typing.Iterable[Word], value: typing.Callable[[Word], str]) -> typing.List[str]:
+def resolve(words: typing.Iterable[Word], value: typing.Callable[[Word], str]) -> list[str]:
     """Literal words as they are, references through ``value``."""
     return [word if isinstance(word, str) else value(word) for word in words]

@@ -15,7 +15,7 @@ def test_datasets_are_the_ones_ingest_knows():
 def test_every_reference_names_an_earlier_step_or_a_parameter():
     seen: set = set()
     for step in spec.STEPS:
-        words = list(step.args) + list(step.memoize or ()) + [word for word, _ in step.when]
+        words = list(step.args) + list(step.memoize or ()) + [condition[0] for condition in step.when]
         words += [word for artifact in step.inputs + step.outputs for word in artifact.key or ()]
         for word in words:
             if isinstance(word, spec.StepOutput):

@@ -177,6 +177,13 @@ MUTATIONS = {
         "service_account: default",
         "workflow_service_account",
     ),
+    "KServe's MLflow runtime left at another MLServer than the contract's": (
+        "aws-full",
+        "roles/kserve/templates/values.yaml.j2",
+        "tag: {{ platform_versions.serving_runtime.image.tag | string | to_json }}",
+        'tag: "1.3.5"',
+        "serving_runtime_contract",
+    ),
 }
 
 CAUGHT: dict = {}

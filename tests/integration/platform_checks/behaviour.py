@@ -2684,3 +2684,66 @@ def workflow_service_account(
                 + ("is not in the set" if sa is None else f"lacks the identity annotations {missing}")
             )
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# 12. One serving runtime: what KServe serves MLflow models with is what the pipeline's gate tested
+#
+# The serving-runtime contract (platform_versions.serving_runtime) names the model server, its Python and the
+# pickle-critical libraries. The gate's sidecar loads each candidate in that server, and the step image is locked
+# to its versions; if KServe's runtime for the mlflow format were another image, the gate would prove nothing
+# about what serves the champion.
+
+_MLSERVER_IMPLEMENTATION = "MLSERVER_MODEL_IMPLEMENTATION"
+_CONTRACT_ENV = "MLOPS_SERVING_CONTRACT"
+
+
+def _env(container: Mapping) -> dict:
+    return {e.get("name"): e.get("value") for e in container.get("env") or () if isinstance(e, Mapping)}
+
+
+def serving_runtime_contract(objs: Iterable[dict], contract: Mapping) -> Result:
+    """Every KServe ServingRuntime/ClusterServingRuntime that serves the ``mlflow`` model format, every Argo
+    sidecar that runs a model server (``MLSERVER_MODEL_IMPLEMENTATION``), and every container that is handed the
+    contract (``MLOPS_SERVING_CONTRACT``) agree with ``contract`` (``platform_versions.serving_runtime``): the
+    same image, and the same Python and libraries. Examined: one entry per runtime, sidecar and contract env."""
+    result = Result("serving_runtime_contract")
+    image = f"{contract['image']['repository']}:{contract['image']['tag']}"
+    for obj in objs:
+        if obj.get("kind") not in ("ServingRuntime", "ClusterServingRuntime"):
+            continue
+        formats = {str(f.get("name")) for f in _spec(obj).get("supportedModelFormats") or () if isinstance(f, Mapping)}
+        if "mlflow" not in formats:
+            continue
+        for container in _spec(obj).get("containers") or ():
+            result.examined.append(f"{who(obj)} container {container.get('name')}")
+            if container.get("image") != image:
+                result.problems.append(
+                    f"{who(obj)}: serves MLflow models with {container.get('image')!r}, but the pipeline's serving "
+                    f"gate and step image follow the contract's {image!r}: the champion is served by a runtime "
+                    "nobody tested"
+                )
+    for obj, spec in _workflow_specs(objs):
+        for template in _pod_templates(spec):
+            containers = [("main", template.get(k)) for k in ("container", "script") if template.get(k)]
+            containers += [("sidecar", c) for c in template.get("sidecars") or ()]
+            for role, container in containers:
+                env = _env(container)
+                label = f"{who(obj)} template {template.get('name')} {role} {container.get('name') or '-'}"
+                if _MLSERVER_IMPLEMENTATION in env:
+                    result.examined.append(f"{label} model server")
+                    if container.get("image") != image:
+                        result.problems.append(
+                            f"{label}: the serving gate loads candidates in {container.get('image')!r}, not the "
+                            f"contract's serving runtime {image!r}"
+                        )
+                if _CONTRACT_ENV in env:
+                    result.examined.append(f"{label} {_CONTRACT_ENV}")
+                    try:
+                        given = json.loads(env[_CONTRACT_ENV] or "")
+                    except ValueError:
+                        given = None
+                    want = {"image": image, "python": str(contract["python"]), "libraries": contract["libraries"]}
+                    if not isinstance(given, Mapping) or {k: given.get(k) for k in want} != want:
+                        result.problems.append(f"{label}: {_CONTRACT_ENV} is {given!r}, not the contract {want!r}")
+    return result

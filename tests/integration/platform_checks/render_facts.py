@@ -117,6 +117,9 @@ def facts(inventory: Path, build_dir: Path) -> dict:
         "bindings": identity_bindings(values),
         "inventory_pools": values["platform_node_pools"],
         "placed": pipeline_placement(inventory),
+        "contract": yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())[
+            "platform_versions"
+        ]["serving_runtime"],
         "workflow_account": (
             values["platform_service_accounts"]["argo_workflows"]["namespace"],
             values["platform_service_accounts"]["argo_workflows"]["name"],
@@ -142,6 +145,8 @@ CHECKS = {
     "workflow_retries_spare_refusals": lambda f: B.workflow_retries_spare_refusals(f["objs"]),
     "workflow_placement": lambda f: B.workflow_placement(f["objs"], f["pools"], f["placed"], "platform.mlops/pool"),
     "workflow_service_account": lambda f: B.workflow_service_account(f["objs"], f["workflow_account"], f["bindings"]),
+    # what KServe serves MLflow models with is the runtime the pipeline's gate tested (the contract)
+    "serving_runtime_contract": lambda f: B.serving_runtime_contract(f["objs"], f["contract"]),
 }
 # What a cloud legitimately lacks: KEDA scalers are Azure's (Karpenter scales nodes on AWS), Karpenter
 # NodePools AWS's (the AKS cluster autoscaler scales the pools on Azure).

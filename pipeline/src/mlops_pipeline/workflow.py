@@ -32,6 +32,7 @@ The config (every key required unless marked optional):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import typing
@@ -240,8 +241,10 @@ def _template(config: typing.Mapping, step: spec.Step, parameters: typing.Mappin
             )
     memoize = None
     if step.memoize and config.get("memoize"):
-        key = "".join(_template_word(step, word) for word in step.memoize)
-        example = "".join(_example_word(word, parameters) for word in step.memoize)
+        # The step image is an input too: new code or new dependencies must not reuse an old result.
+        image = "-i" + hashlib.sha256(str(config["image"]).encode()).hexdigest()[:12]
+        key = "".join(_template_word(step, word) for word in step.memoize) + image
+        example = "".join(_example_word(word, parameters) for word in step.memoize) + image
         problem = memo_key_problem(example)
         if problem:
             raise ConfigError(f"{step.name}: memoization key is not a legal ConfigMap key once filled: {problem}")

@@ -209,6 +209,33 @@ def test_memo_keys_are_legal_configmap_keys_once_filled(objects):
     )
 
 
+def _train_key(objects, step="train") -> str:
+    defaults = {p["name"]: p["value"] for p in objects[0]["spec"]["arguments"]["parameters"]}
+    arguments = {p["name"]: p["value"] for p in tasks(objects)[step]["arguments"]["parameters"]}
+    return filled(templates(objects)[step]["memoize"]["key"], arguments, defaults)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"parameters": {"n-estimators": "200"}},
+        {"parameters": {"learning-rate": "0.05"}},
+        {"parameters": {"max-depth": "4"}},
+        {"parameters": {"experiment": "other-experiment"}},
+        {"image": "registry.example/mlops-pipeline:0.1.1-0123456789abcdef"},
+    ],
+)
+def test_the_train_memo_key_changes_with_each_input(objects, changes):
+    # The feature set id (dataset digest, split, seed) is checked through the features key below; the
+    # hyperparameters, the experiment and the step image (code and dependencies) here.
+    assert _train_key(build(**changes)) != _train_key(objects)
+
+
+@pytest.mark.parametrize("changes", [{"parameters": {"test-percent": "25"}}, {"parameters": {"seed": "7"}}])
+def test_the_features_memo_key_changes_with_each_input(objects, changes):
+    assert _train_key(build(**changes), "features") != _train_key(objects, "features")
+
+
 def test_an_illegal_memo_key_is_refused_at_build_time():
     with pytest.raises(workflow.ConfigError, match="train: memoization key"):
         build(parameters={"experiment": "Breast Cancer/v2"})

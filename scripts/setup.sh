@@ -210,16 +210,29 @@ ensure_ml_serving() {
     DID_WORK=1
 }
 
+# The three ML venvs are independent: installed side by side (each in a background subshell, which
+# cannot set DID_WORK: a changed stamp says that one of them did work).
 ensure_ml_venvs() {
-    local py310
-    ensure_mlflow_server
-    if ! py310=$(find_python310); then
+    local py310 before after pid failed=0
+    local -a pids=() stamps=("$STAMPS/mlflow-server.sha256" "$STAMPS/ml-pipeline.sha256" "$STAMPS/ml-serving.sha256")
+    before=$(cat "${stamps[@]}" 2>/dev/null || true)
+    ensure_mlflow_server &
+    pids+=("$!")
+    if py310=$(find_python310); then
+        ensure_ml_pipeline "$py310" &
+        pids+=("$!")
+        ensure_ml_serving "$py310" &
+        pids+=("$!")
+    else
         log "no Python 3.10 (set PYTHON310, put python3.10 on PATH, or 'pyenv install 3.10'): skipping" \
             "$VENV/ml-pipeline and $VENV/ml-serving (the ML lifecycle test skips)"
-        return
     fi
-    ensure_ml_pipeline "$py310"
-    ensure_ml_serving "$py310"
+    for pid in "${pids[@]}"; do
+        wait "$pid" || failed=1
+    done
+    [ "$failed" -eq 0 ] || die "installing the ML venvs failed (see above)"
+    after=$(cat "${stamps[@]}" 2>/dev/null || true)
+    [ "$before" = "$after" ] || DID_WORK=1
 }
 
 ensure_k8s_tools() {

@@ -231,6 +231,7 @@ def test_kind_inventory_renders_every_component_that_works_on_kind(kind_render):
         "kserve_crd",
         "kyverno",
         "local_services",
+        "ml_pipeline",
         "mlflow",
         "monitoring",
         "monitoring_crd",

@@ -142,6 +142,26 @@ def rendered(upstream, tmp_path_factory) -> dict:
     return runs
 
 
+@pytest.fixture(scope="session")
+def full_builds(upstream, tmp_path_factory) -> dict:
+    """inventory name -> build dir of the *-full test inventories, rendered once per session, side by side
+    (the behaviour checks and the ML pipeline's render tests read the same renders)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .platform_checks.render_facts import FULL
+    from .platform_checks.render_facts import INVENTORIES as FULL_INVENTORIES
+
+    def render(name: str):
+        build = tmp_path_factory.mktemp(f"full-{name}")
+        return name, build, run_site(FULL_INVENTORIES[name], build)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(render, FULL))
+    for name, _build, run in runs:
+        assert run.rc == 0, f"render of {name} failed:\n{run.output[-4000:]}"
+    return {name: build for name, build, _run in runs}
+
+
 @pytest.fixture
 def broken_inventory(tmp_path):
     """Copy an inventory so a test can break one variable without touching the repo."""

@@ -9,7 +9,6 @@ Every check passes on every real render, and examines something in the full inve
 from __future__ import annotations
 
 import copy
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -1126,21 +1125,6 @@ def test_queries_empty_set_examines_nothing():
 
 # --------------------------------------------------------------------------------------------
 # today's renders
-
-
-@pytest.fixture(scope="session")
-def full_builds(upstream, tmp_path_factory) -> dict:
-    """The *-full test inventories rendered side by side (the dev ones come from conftest's ``rendered``)."""
-
-    def render(name: str):
-        build = tmp_path_factory.mktemp(f"behaviour-{name}")
-        return name, build, run_site(RENDERED[name], build)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(render, [n for n in RENDERED if n.endswith("-full")]))
-    for name, _build, run in runs:
-        assert run.rc == 0, f"render of {name} failed:\n{run.output[-4000:]}"
-    return {name: build for name, build, _run in runs}
 
 
 @pytest.fixture(scope="session")

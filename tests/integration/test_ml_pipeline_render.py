@@ -12,14 +12,13 @@ from __future__ import annotations
 import copy
 import importlib
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import REPO, run_site
+from .conftest import REPO
 from .platform_checks import behaviour as B
 from .platform_checks import manifests, schemas
-from .platform_checks.render_facts import FULL, INVENTORIES
+from .platform_checks.render_facts import FULL
 
 K8S = "1.32.0"
 ACCOUNT = ("argo", "argo-workflow")
@@ -37,16 +36,9 @@ POOLS = {
 
 
 @pytest.fixture(scope="module")
-def full_renders(upstream, tmp_path_factory) -> dict:
-    def render(name: str):
-        build = tmp_path_factory.mktemp(f"ml-pipeline-{name}")
-        return name, build, run_site(INVENTORIES[name], build)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(render, FULL))
-    for name, _build, run in runs:
-        assert run.rc == 0, f"render of {name} failed:\n{run.output[-4000:]}"
-    return {name: manifests.load_tree(build / "mlops-dev") for name, build, _run in runs}
+def full_renders(full_builds) -> dict:
+    """The session's renders of the *-full inventories (conftest's ``full_builds``), loaded."""
+    return {name: manifests.load_tree(full_builds[name] / "mlops-dev") for name in FULL}
 
 
 @pytest.mark.parametrize("name", FULL)

@@ -2702,6 +2702,16 @@ def _env(container: Mapping) -> dict:
     return {e.get("name"): e.get("value") for e in container.get("env") or () if isinstance(e, Mapping)}
 
 
+def _same_image(given: object, want: str) -> bool:
+    """``given`` is ``want``; an image without tag or digest is compared by repository only (that it is not
+    pinned is workflow_images_pinned's finding, not this check's)."""
+    text = str(given or "")
+    name, _sep, tag = text.rpartition(":")
+    if "@" in text or (name and "/" not in tag):
+        return text == want
+    return text == want.rpartition(":")[0]
+
+
 def serving_runtime_contract(objs: Iterable[dict], contract: Mapping) -> Result:
     """Every KServe ServingRuntime/ClusterServingRuntime that serves the ``mlflow`` model format, every Argo
     sidecar that runs a model server (``MLSERVER_MODEL_IMPLEMENTATION``), and every container that is handed the
@@ -2732,7 +2742,7 @@ def serving_runtime_contract(objs: Iterable[dict], contract: Mapping) -> Result:
                 label = f"{who(obj)} template {template.get('name')} {role} {container.get('name') or '-'}"
                 if _MLSERVER_IMPLEMENTATION in env:
                     result.examined.append(f"{label} model server")
-                    if container.get("image") != image:
+                    if not _same_image(container.get("image"), image):
                         result.problems.append(
                             f"{label}: the serving gate loads candidates in {container.get('image')!r}, not the "
                             f"contract's serving runtime {image!r}"

@@ -27,6 +27,8 @@ import sys
 import zoneinfo
 from pathlib import Path
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.mlops.platform.plugins.module_utils._cloud import aws as aws_profile
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import show
 from ansible_collections.mlops.platform.plugins.module_utils.preflight_values import QUANTITY_RE, quantity_bytes
@@ -126,9 +128,16 @@ def _hint(value, allowed) -> str:
     return f" (did you mean {near[0]}?)" if near else ""
 
 
+def _flag(value) -> bool | None:
+    """A boolean variable as Ansible reads it (yes/no, on/off, 1/0, true/false); None when unset or not one."""
+    try:
+        return None if value is None else boolean(value, strict=False)
+    except TypeError:
+        return None
+
+
 def _on(config: dict) -> bool:
-    enabled = config.get("ml_pipeline_enabled")
-    return enabled is not None and str(enabled).lower() in ("true", "yes", "1", "on")
+    return bool(_flag(config.get("ml_pipeline_enabled")))
 
 
 def _names(config: dict) -> list:
@@ -205,9 +214,7 @@ def _schedule(config: dict) -> list:
 
 def _durations(config: dict) -> list:
     problems = []
-    memoize = config.get("ml_pipeline_memoize")
-    argo_memoization = config.get("argo_workflows_memoization")
-    if str(memoize).lower() in ("true", "1", "yes") and str(argo_memoization).lower() in ("false", "0", "no"):
+    if _flag(config.get("ml_pipeline_memoize")) and _flag(config.get("argo_workflows_memoization")) is False:
         problems.append(
             "ml_pipeline_memoize: true needs argo_workflows_memoization: true (the controller's right to write "
             "its cache ConfigMaps); set both, or ml_pipeline_memoize: false"
@@ -273,7 +280,7 @@ def _pools(config: dict) -> list:
     if cloud not in ("aws", "azure") or not isinstance(pools, dict):
         return []  # local: no pools; the train step runs on any untainted node
     problems = []
-    gpu = str(config.get("ml_pipeline_train_gpu")).lower() in ("true", "1", "yes")
+    gpu = bool(_flag(config.get("ml_pipeline_train_gpu")))
     var = "ml_pipeline_gpu_pool" if gpu else "ml_pipeline_training_pool"
     key = config.get(var)
     if key is None:

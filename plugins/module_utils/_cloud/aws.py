@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from types import MappingProxyType
 
@@ -148,6 +149,25 @@ class AwsProfile(CloudProfile):
     def _controller_service_annotations(self, scheme: str) -> dict:
         # The controller provisions one ALB per Ingress (group); its own Service is ClusterIP.
         return {}
+
+    def _canary_ingresses(self, spec: dict, split: dict) -> list:
+        # One Ingress, one ALB rule: the rule's backend names an action (port name "use-annotation") that the
+        # annotation alb.ingress.kubernetes.io/actions.<action> defines as a forward to weighted target groups,
+        # one per Service. Ref https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#actions
+        # and the blue/green example https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/use_cases/blue_green/
+        # (serviceName/servicePort/weight; the ALB routes weight/sum of the weights to each group).
+        action = f"{split['name']}-split"
+        groups = [{"serviceName": split["stable"], "servicePort": split["port"], "weight": 100 - split["weight"]}]
+        if split["canary"] is not None:
+            groups.append({"serviceName": split["canary"], "servicePort": split["port"], "weight": split["weight"]})
+        forward = {"type": "forward", "forwardConfig": {"targetGroups": groups}}
+        annotations = dict(spec["annotations"])
+        annotations[f"alb.ingress.kubernetes.io/actions.{action}"] = json.dumps(forward, sort_keys=True)
+        if split["health_path"] is not None:
+            # Each target group probes its pods itself (target-type ip), by default at "/".
+            annotations["alb.ingress.kubernetes.io/healthcheck-path"] = split["health_path"]
+        backend = {"name": action, "port": {"name": "use-annotation"}}
+        return [self._ingress_object(split["name"], split, spec["class_name"], annotations, backend, spec["tls"])]
 
     # Ref https://docs.aws.amazon.com/eks/latest/userguide/create-kubeconfig.html (what update-kubeconfig writes)
     kubeconfig_install_hint = "Install the AWS CLI v2: https://docs.aws.amazon.com/cli/latest/userguide/"

@@ -151,6 +151,37 @@ class AzureProfile(CloudProfile):
             annotations["cert-manager.io/cluster-issuer"] = tls["issuer"]
         return annotations
 
+    def _canary_ingresses(self, spec: dict, split: dict) -> list:
+        # ingress-nginx: the stable Ingress owns the host (class, TLS, cert-manager's certificate); a second
+        # Ingress of the same class, host and path marked canary takes canary-weight percent of its requests.
+        # The controller ignores the canary's other annotations (it inherits the stable one's), so the twin
+        # carries no TLS and no cert-manager annotation (one Certificate per Secret).
+        # Ref https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
+        port = {"number": split["port"]}
+        stable = self._ingress_object(
+            split["name"],
+            split,
+            spec["class_name"],
+            spec["annotations"],
+            {"name": split["stable"], "port": port},
+            spec["tls"],
+        )
+        if split["canary"] is None or split["weight"] == 0:
+            return [stable]
+        canary_annotations = {
+            "nginx.ingress.kubernetes.io/canary": "true",
+            "nginx.ingress.kubernetes.io/canary-weight": str(split["weight"]),
+        }
+        canary = self._ingress_object(
+            f"{split['name']}-canary",
+            split,
+            spec["class_name"],
+            canary_annotations,
+            {"name": split["canary"], "port": dict(port)},
+            [],
+        )
+        return [stable, canary]
+
     # /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/dnszones/<zone>
     _dns_zone_re = re.compile(
         r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/(?P<group>[-\w._()]{1,90})"

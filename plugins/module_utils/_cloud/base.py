@@ -637,6 +637,91 @@ class CloudProfile:
             return [f"{name}: missing; use {wanted}"]
         return _name_problems(name, value, _DNS_LABEL_RE, 63, wanted)
 
+    # ------------------------------------------------------------------ traffic split (canary)
+    def canary_ingresses(
+        self,
+        name,
+        namespace,
+        host,
+        stable_service,
+        canary_service=None,
+        port=80,
+        weight=0,
+        scheme="internet-facing",
+        group=None,
+        tls=None,
+        labels=None,
+        health_path=None,
+    ) -> list:
+        """The Ingress objects (``networking.k8s.io/v1``) that send ``weight`` percent of ``host``'s requests to
+        ``canary_service`` and the rest to ``stable_service`` (both on ``port``), exposed as :meth:`ingress` says.
+
+        One public host, two predictors. The split itself is this cloud's hook (AWS: one Ingress whose weighted
+        forward action names both Services; ingress-nginx: the stable Ingress and a canary twin). Without
+        ``canary_service`` (or at weight 0 where the twin is optional) the stable Service takes every request.
+        ``health_path`` is the path load balancers that probe targets themselves (the ALB) check for readiness.
+        """
+        problems = _name_problems("name", name, _DNS_LABEL_RE, 56, "a DNS label of <= 56 (the twin is <name>-canary)")
+        problems += _name_problems("namespace", namespace, _DNS_LABEL_RE, 63, "a namespace name")
+        for field_name, value in (("stable_service", stable_service), ("canary_service", canary_service)):
+            problems += _name_problems(field_name, value, _DNS_LABEL_RE, 63, "a Service name (a DNS label)")
+        problems += [
+            f"{field_name}: missing"
+            for field_name, value in (
+                ("name", name),
+                ("namespace", namespace),
+                ("host", host),
+                ("stable_service", stable_service),
+            )
+            if value is None
+        ]
+        if canary_service is not None and canary_service == stable_service:
+            problems.append(f"canary_service {show(canary_service)} is the stable Service; a split needs two")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            problems.append(f"port {show(port)} is not allowed; use a Service port number 1..65535")
+        if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 99:
+            problems.append(f"weight {show(weight)} is not allowed; use the canary's percent as an integer 0..99")
+        elif weight > 0 and canary_service is None:
+            problems.append(f"weight {weight}: needs canary_service, the Service that takes those requests")
+        if labels is not None and (
+            not isinstance(labels, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
+        ):
+            problems.append(f"labels: must be a mapping of strings, got {show(labels)}")
+        if health_path is not None and (not isinstance(health_path, str) or not health_path.startswith("/")):
+            problems.append(f"health_path {show(health_path)} is not allowed; use an absolute path such as /healthz")
+        if problems:
+            raise PlatformError("invalid canary ingress for {}: {}".format(self.name, "; ".join(problems)))
+        spec = self.ingress(scheme, host, "HTTP", group, tls, name)
+        split = {
+            "name": name,
+            "namespace": namespace,
+            "host": host,
+            "stable": stable_service,
+            "canary": canary_service,
+            "port": port,
+            "weight": weight,
+            "labels": dict(sorted((labels or {}).items())),
+            "health_path": health_path,
+        }
+        return self._canary_ingresses(spec, split)
+
+    def _canary_ingresses(self, spec: dict, split: dict) -> list:
+        raise NotImplementedError
+
+    @staticmethod
+    def _ingress_object(name: str, split: dict, class_name: str, annotations: dict, backend: dict, tls: list) -> dict:
+        """An Ingress of ``split``'s host whose one rule (``/``, Prefix) goes to the Service ``backend``."""
+        metadata = {"name": name, "namespace": split["namespace"]}
+        if split["labels"]:
+            metadata["labels"] = dict(split["labels"])
+        metadata["annotations"] = {key: annotations[key] for key in sorted(annotations)}
+        path = {"path": "/", "pathType": "Prefix", "backend": {"service": backend}}
+        spec = {"ingressClassName": class_name, "rules": [{"host": split["host"], "http": {"paths": [path]}}]}
+        if tls:
+            spec["tls"] = tls
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata, "spec": spec}
+
     # ------------------------------------------------------------------ storage
     def default_storage_class(self) -> dict | None:
         """The StorageClass (a ``storage.k8s.io/v1`` object) the platform makes the cluster's default.

@@ -159,6 +159,7 @@ class LocalProfile(CloudProfile):
     _ingress_annotations = AzureProfile._ingress_annotations
     _tls_problems = AzureProfile._tls_problems
     _ingress_tls = AzureProfile._ingress_tls
+    _canary_ingresses = AzureProfile._canary_ingresses
 
     def _controller_service_annotations(self, scheme: str) -> dict:
         return {}

@@ -20,6 +20,7 @@ from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import 
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.preflight_keys import key_problems
 from ansible_collections.mlops.platform.plugins.module_utils.preflight_pipeline import pipeline_problems
+from ansible_collections.mlops.platform.plugins.module_utils.preflight_serving import serving_problems
 from ansible_collections.mlops.platform.plugins.module_utils.preflight_values import value_problems
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import extra_variable_problems, root_variables
 
@@ -755,6 +756,7 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
     problems += key_problems(config)
     problems += value_problems(config)
     problems += pipeline_problems(config)
+    problems += serving_problems(config)
     return sorted(set(problems))
 
 

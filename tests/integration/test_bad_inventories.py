@@ -23,6 +23,26 @@ def pools(edit):
     return lambda d: edit(d["platform_node_pools"])
 
 
+# kserve_llm_services / kserve_inference_services entries as the kserve role's defaults document them (the
+# design's Mistral-7B on the dev inventories' GPU pool: a 16 GiB T4 or V100).
+SERVING_LLM = {
+    "name": "mistral-7b",
+    "model": "mistral-7b-instruct-v0.2",
+    "dtype": "float16",
+    "pool": "gpu",
+    "max_model_len": 4096,
+    "min_replicas": 1,
+    "max_replicas": 1,
+}
+SERVING_PREDICTIVE = {
+    "name": "iris",
+    "model_format": "mlflow",
+    "registered_model": "iris-classifier",
+    "canary": {"alias": "challenger", "weight": 10},
+    "min_replicas": 1,
+    "max_replicas": 3,
+}
+
 # id -> (inventory, group_vars file, edit of that file's data, text the failure must contain)
 CORPUS = {
     # --- rules the cloud layer enforces later
@@ -253,6 +273,35 @@ CORPUS = {
         "components.yml",
         lambda d: d.update(ml_pipeline_train_gpu=True, ml_pipeline_train_gpus=4),
         "ml_pipeline_train_gpus",
+    ),
+    # --- served models (preflight_serving) and the LLM fit check
+    "the design's Mistral-7B in fp16 on the 16 GiB GPU pool": (
+        "aws-dev",
+        "components.yml",
+        lambda d: d.update(kserve_llm_services=[{**SERVING_LLM}]),
+        "kserve_llm_services[0]: does not fit: mistral-7b-instruct-v0.2 float16 needs 18.59 GiB per GPU",
+    ),
+    "an LLM the model table does not know": (
+        "azure-dev",
+        "components.yml",
+        lambda d: d.update(kserve_llm_services=[{**SERVING_LLM, "model": "mistral-7b", "min_replicas": 1}]),
+        "kserve_llm_services[0].model",
+    ),
+    "a canary weight over 100 percent": (
+        "aws-dev",
+        "components.yml",
+        lambda d: d.update(kserve_inference_services=[{**SERVING_PREDICTIVE, "canary": {"weight": 150}}]),
+        "kserve_inference_services[0].canary.weight",
+    ),
+    "an LLM scaled from zero on AWS": (
+        "aws-dev",
+        "components.yml",
+        lambda d: d.update(
+            kserve_llm_services=[
+                {**SERVING_LLM, "model": "tinyllama-1.1b-chat-v1.0", "max_model_len": 2048, "min_replicas": 0}
+            ]
+        ),
+        "kserve_llm_services[0].min_replicas",
     ),
 }
 

@@ -657,6 +657,18 @@ class AwsProfile(CloudProfile):
             "allowVolumeExpansion": True,
         }
 
+    # ------------------------------------------------------------------ GPU memory
+    def _gpu_memory(self, instance_type: str) -> tuple | None:
+        gpus = _GPUS.get(instance_type)
+        family, size = instance_type.partition(".")[::2]
+        gpu = _GPU_MODELS.get(family)
+        if gpus is None or gpu is None or size not in _VCPUS_BY_SIZE:
+            return None
+        return (gpus, *gpu, family, _VCPUS_BY_SIZE[size])
+
+    def _gpu_instance_types(self) -> tuple:
+        return tuple(_GPUS)
+
 
 # vCPUs by size for the families whose vCPU count follows the size name (Ref
 # https://docs.aws.amazon.com/ec2/latest/instancetypes/ — the "vCPUs" column of each family's table).
@@ -714,6 +726,28 @@ _GPUS = MappingProxyType(
         "p5.48xlarge": 8,
         "p5e.48xlarge": 8,
         "p5en.48xlarge": 8,
+    }
+)
+# The NVIDIA GPU of each family in _GPUS: (model, memory per GPU in GiB, CUDA compute capability). Memory: the
+# "GPU memory (GiB)" column of https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html divided by the GPU
+# count (g4dn.xlarge 16, g5.xlarge 24, g6.xlarge 24, g6e.xlarge 48, p3.2xlarge 16, p3dn.24xlarge 256, p4d.24xlarge
+# 320, p4de.24xlarge 640, p5.48xlarge 640, p5e/p5en.48xlarge 1128). Compute capability: NVIDIA's table
+# https://developer.nvidia.com/cuda-gpus (T4 7.5, A10G 8.6 as A10, L4 and L40S 8.9, V100 7.0, A100 8.0, H100 and
+# H200 9.0); vLLM's bfloat16 needs 8.0, its AWQ kernels 7.5.
+_GPU_MODELS = MappingProxyType(
+    {
+        "g4dn": ("T4", 16, 7.5),
+        "g5": ("A10G", 24, 8.6),
+        "g5g": ("T4G", 16, 7.5),
+        "g6": ("L4", 24, 8.9),
+        "g6e": ("L40S", 48, 8.9),
+        "p3": ("V100", 16, 7.0),
+        "p3dn": ("V100", 32, 7.0),
+        "p4d": ("A100", 40, 8.0),
+        "p4de": ("A100", 80, 8.0),
+        "p5": ("H100", 80, 9.0),
+        "p5e": ("H200", 141, 9.0),
+        "p5en": ("H200", 141, 9.0),
     }
 )
 

@@ -685,3 +685,54 @@ class AzureProfile(CloudProfile):
         # AKS runs the Azure Disk CSI driver and ships the default class managed-csi (Standard SSD LRS,
         # WaitForFirstConsumer, expandable): nothing to add. Ref https://learn.microsoft.com/azure/aks/azure-disk-csi
         return None
+
+    # ------------------------------------------------------------------ GPU memory
+    def _gpu_memory(self, instance_type: str) -> tuple | None:
+        name = _GPU_SIZE_NAMES.get(instance_type.lower())
+        if name is None:
+            return None
+        family, vcpus, gpus = _GPU_SIZES[name]
+        return (gpus, *_GPU_SERIES_MODELS[family], family, vcpus)
+
+    def _gpu_instance_types(self) -> tuple:
+        return tuple(_GPU_SIZES)
+
+
+# The NVIDIA GPU of each size series: (model, memory per GPU in GiB, CUDA compute capability). Ref the series
+# pages under https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/ : ncv3-series (V100 16 GB),
+# ncast4v3-series (T4 16 GB), nca100v4-series (A100 PCIe 80 GB), ndasra100v4-series (A100 40 GB),
+# ndma100v4-series (A100 80 GB), ndh100v5-series (H100 80 GB); the same figures in
+# https://huggingface.co/docs/microsoft-azure/azure-ai/hardware. Compute capability:
+# https://developer.nvidia.com/cuda-gpus. Not listed (no sourced figure here): NC H100 v5 (H100 NVL), NC A10 v4,
+# the NV visualisation sizes (partitioned or pre-Volta GPUs vLLM does not run on).
+_GPU_SERIES_MODELS = MappingProxyType(
+    {
+        "NCv3": ("V100", 16, 7.0),
+        "NCasT4_v3": ("T4", 16, 7.5),
+        "NC_A100_v4": ("A100", 80, 8.0),
+        "ND_A100_v4": ("A100", 40, 8.0),
+        "NDm_A100_v4": ("A100", 80, 8.0),
+        "ND_H100_v5": ("H100", 80, 9.0),
+    }
+)
+# VM size -> (series, vCPUs, GPUs), from the same pages.
+_GPU_SIZES = MappingProxyType(
+    {
+        "Standard_NC6s_v3": ("NCv3", 6, 1),
+        "Standard_NC12s_v3": ("NCv3", 12, 2),
+        "Standard_NC24s_v3": ("NCv3", 24, 4),
+        "Standard_NC24rs_v3": ("NCv3", 24, 4),
+        "Standard_NC4as_T4_v3": ("NCasT4_v3", 4, 1),
+        "Standard_NC8as_T4_v3": ("NCasT4_v3", 8, 1),
+        "Standard_NC16as_T4_v3": ("NCasT4_v3", 16, 1),
+        "Standard_NC64as_T4_v3": ("NCasT4_v3", 64, 4),
+        "Standard_NC24ads_A100_v4": ("NC_A100_v4", 24, 1),
+        "Standard_NC48ads_A100_v4": ("NC_A100_v4", 48, 2),
+        "Standard_NC96ads_A100_v4": ("NC_A100_v4", 96, 4),
+        "Standard_ND96asr_v4": ("ND_A100_v4", 96, 8),
+        "Standard_ND96amsr_A100_v4": ("NDm_A100_v4", 96, 8),
+        "Standard_ND96isr_H100_v5": ("ND_H100_v5", 96, 8),
+    }
+)
+# Azure compares VM size names without regard to case.
+_GPU_SIZE_NAMES = MappingProxyType({name.lower(): name for name in _GPU_SIZES})

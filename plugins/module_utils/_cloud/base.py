@@ -731,6 +731,43 @@ class CloudProfile:
         """
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ GPU memory (the LLM fit check)
+    def gpu_memory(self, instance_type) -> dict | None:
+        """The NVIDIA GPUs of ``instance_type``, or None when this cloud's table does not know it (or it has none).
+
+        ``{"gpus": int, "gpu_model": str, "memory_gib": float (per GPU, as the cloud's documentation states it),
+        "compute_capability": float, "family": str, "vcpus": int}``.
+        """
+        if not isinstance(instance_type, str):
+            return None
+        gpu = self._gpu_memory(instance_type)
+        if gpu is None:
+            return None
+        gpus, model, memory_gib, capability, family, vcpus = gpu
+        return {
+            "gpus": gpus,
+            "gpu_model": model,
+            "memory_gib": float(memory_gib),
+            "compute_capability": capability,
+            "family": family,
+            "vcpus": vcpus,
+        }
+
+    def gpu_instance_types(self) -> list:
+        """Every instance type ``gpu_memory`` knows, smallest first (total GPU memory, GPUs, vCPUs, name)."""
+        known = [(name, self.gpu_memory(name)) for name in self._gpu_instance_types()]
+        ordered = sorted(
+            (gpu["gpus"] * gpu["memory_gib"], gpu["gpus"], gpu["vcpus"], name) for name, gpu in known if gpu is not None
+        )
+        return [row[-1] for row in ordered]
+
+    def _gpu_memory(self, instance_type: str) -> tuple | None:
+        """(GPUs, GPU model, GiB per GPU, compute capability, family, vCPUs) of a known GPU type, else None."""
+        return None
+
+    def _gpu_instance_types(self) -> tuple:
+        return ()
+
 
 def _label_value(value) -> str:
     """A node label or taint value as Kubernetes spells it (an unquoted YAML true is "true")."""

@@ -229,6 +229,7 @@ def test_kind_inventory_renders_every_component_that_works_on_kind(kind_render):
         "external_secrets",
         "kserve",
         "kserve_crd",
+        "kserve_models",
         "kyverno",
         "local_services",
         "ml_pipeline",
@@ -281,3 +282,138 @@ def test_kind_checks_catch_a_planted_defect(kind_render, defect):
         manifests.register_origin(clone, release_namespace=manifests.effective_namespace(original))
     MUTATIONS[defect](objects)
     assert kind_problems(objects) != [], defect
+
+
+# ---------------------------------------------------------------------------- the canary proof of verify.yml
+def render_canary_proof(scenario: Path, out: Path) -> dict:
+    """What verify.yml's canary play applies: vars/canary.yml rendered by Ansible (the stand-ins' template and
+    the mlops.platform.canary_ingress call), from a playbook beside verify.yml in ``scenario``."""
+    playbook = scenario / "canary-render.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Render the canary proof",
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "vars_files": [str(REPO / "roles/platform/defaults/main/versions.yml"), "vars/canary.yml"],
+                    "tasks": [
+                        {
+                            "name": "Write what the proof applies",
+                            "ansible.builtin.copy": {
+                                "dest": str(out),
+                                "mode": "0644",
+                                "content": "{{ {'stand_ins': canary__stand_ins, 'ingresses': canary__ingresses,"
+                                " 'values': canary__controller_values, 'weight': canary__weight,"
+                                " 'requests': canary__requests} | to_json }}",
+                            },
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env.update(
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    argv = [ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
+    proc = subprocess.run(argv, cwd=scenario, env=env, capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def canary_proof(tmp_path_factory) -> dict:
+    scenario = tmp_path_factory.mktemp("canary") / "kind"
+    shutil.copytree(SCENARIO, scenario)
+    return render_canary_proof(scenario, scenario.parent / "proof.json")
+
+
+def _kserve_shaped(proof: dict) -> list:
+    """The stand-ins as the InferenceServices and runtime they stand for, with the proof's Ingresses."""
+    from .platform_checks import serving
+
+    namespace = proof["ingresses"][0]["metadata"]["namespace"]
+    runtime = {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": "ServingRuntime",
+        "metadata": {"name": "stand-in", "namespace": namespace},
+        "spec": {
+            "supportedModelFormats": [{"name": "stand-in", "version": "1"}],
+            "containers": [
+                next(
+                    c
+                    for d in proof["stand_ins"]
+                    if d["kind"] == "Deployment"
+                    for c in d["spec"]["template"]["spec"]["containers"]
+                )
+            ],
+        },
+    }
+    isvcs = []
+    for deployment in (d for d in proof["stand_ins"] if d["kind"] == "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        name = labels[serving.ISVC_LABEL]
+        isvc_labels = {k: v for k, v in labels.items() if k not in (serving.ISVC_LABEL, "component", "app")}
+        isvcs.append(
+            {
+                "apiVersion": "serving.kserve.io/v1beta1",
+                "kind": "InferenceService",
+                "metadata": {"name": name, "namespace": namespace, "labels": isvc_labels},
+                "spec": {
+                    "predictor": {"model": {"runtime": "stand-in", "modelFormat": {"name": "stand-in", "version": "1"}}}
+                },
+            }
+        )
+    return [runtime, *isvcs, *proof["ingresses"]]
+
+
+def test_kind_canary_stand_ins_are_what_kserve_makes(canary_proof):
+    """Each stand-in Service and pod template is exactly what KServe v0.16.0 makes for its InferenceService."""
+    from .platform_checks import serving
+
+    objs = _kserve_shaped(canary_proof)
+    runtime, isvcs = objs[0], [o for o in objs if o["kind"] == "InferenceService"]
+    assert [i["metadata"]["name"] for i in isvcs] == ["split", "split-canary"]
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in canary_proof["stand_ins"]}
+    for isvc in isvcs:
+        made = serving.predictor_service(isvc, runtime)
+        service = by_name[("Service", made["metadata"]["name"])]
+        assert service["spec"]["selector"] == made["spec"]["selector"]
+        assert [{k: p[k] for k in ("name", "port", "targetPort")} for p in service["spec"]["ports"]] == made["spec"][
+            "ports"
+        ]
+        deployment = by_name[("Deployment", made["metadata"]["name"])]
+        assert deployment["spec"]["template"]["metadata"]["labels"] == serving.predictor_pod_labels(isvc, runtime)
+        assert deployment["spec"]["selector"]["matchLabels"] == made["spec"]["selector"]
+
+
+def test_kind_canary_ingresses_split_as_the_render_check_wants(canary_proof):
+    """The proof's Ingresses (the filter, cloud local) pass canary_split over the stand-ins, at the proof's weight."""
+    from .platform_checks import serving
+
+    assert canary_proof["weight"] == 20 and canary_proof["requests"] >= 400
+    stable, canary = canary_proof["ingresses"]
+    assert canary["metadata"]["annotations"] == {
+        "nginx.ingress.kubernetes.io/canary": "true",
+        "nginx.ingress.kubernetes.io/canary-weight": "20",
+    }
+    assert stable["spec"]["ingressClassName"] == canary_proof["values"]["controller"]["ingressClassResource"]["name"]
+    assert canary_proof["values"]["controller"]["service"]["type"] == "ClusterIP"
+    result = serving.canary_split(_kserve_shaped(canary_proof))
+    assert result.require_examined() == [], result.problems
+    assert "Ingress/canary-proof/split-public-canary -> Service/canary-proof/split-canary-predictor (20%)" in (
+        result.examined
+    )
+
+
+def test_kind_canary_check_fails_on_a_planted_defect(canary_proof):
+    """A stand-in Service whose selector misses its pods (a KServe label spelt wrong) fails the comparison."""
+    proof = copy.deepcopy(canary_proof)
+    service = next(d for d in proof["stand_ins"] if d["kind"] == "Service" and "canary" in d["metadata"]["name"])
+    service["spec"]["selector"] = {"app": "split-canary-predictor"}
+    with pytest.raises(AssertionError):
+        test_kind_canary_stand_ins_are_what_kserve_makes(proof)

@@ -204,6 +204,24 @@ def test_metrics_port():
     assert S.metrics_port({"image": "vllm/vllm-openai:v0.8.0"}) == 8000
     assert S.metrics_port({"image": "vllm/vllm-openai:v0.8.0", "args": ["--port", "8080"]}) == 8080
     assert S.metrics_port({"image": "example/other:1"}) is None
+    assert S.metrics_port({"image": "kserve/pmmlserver:v0.16.0"}) is None  # not MLServer
+
+
+def test_unused_runtime_with_a_wrong_metrics_port():
+    """The chart's kserve-mlserver (users' InferenceServices auto-select it) announces 8080; MLServer serves 8082."""
+    objs = hand_made("aws", "internet-facing")
+    chart = copy.deepcopy(objs[0])
+    chart["kind"], chart["metadata"] = "ClusterServingRuntime", {"name": "kserve-mlserver"}
+    chart["spec"]["annotations"]["prometheus.kserve.io/port"] = "8080"
+    chart["spec"]["containers"][0]["env"] = []
+    problems = S.isvc_runtime_match([*objs, chart]).problems
+    assert problems == [
+        "ClusterServingRuntime/-/kserve-mlserver: prometheus.kserve.io/port is '8080', but its server "
+        f"({MLSERVER}) serves metrics on 8082: Prometheus scrapes a port without metrics (fix the annotation, or "
+        "disable the runtime)"
+    ]
+    chart["spec"]["disabled"] = True
+    assert S.isvc_runtime_match([*objs, chart]).problems == []
 
 
 def test_kserve_ingress():

@@ -225,15 +225,16 @@ def _arg(container: Mapping, flag: str):
 def metrics_port(container: Mapping) -> int | None:
     """The port the server in ``container`` serves Prometheus metrics on, where the server is known.
 
-    MLServer (image ``*mlserver*``): ``MLSERVER_METRICS_PORT``, default 8082 (``Settings.metrics_port`` in
+    MLServer (image ``<registry>/mlserver``): ``MLSERVER_METRICS_PORT``, default 8082 (``Settings.metrics_port`` in
     mlserver/settings.py, SeldonIO/MLServer 1.5.0; env prefix ``MLSERVER_``). vLLM's OpenAI server (image
-    ``*vllm*``): ``/metrics`` on the API port itself, ``--port``, default 8000 (``FrontendArgs.port`` in
+    ``vllm*``): ``/metrics`` on the API port itself, ``--port``, default 8000 (``FrontendArgs.port`` in
     vllm/entrypoints/openai/cli_args.py). Other servers: None (the annotation must name a declared port)."""
-    image = str(container.get("image") or "")
+    repository = str(container.get("image") or "").split("@", maxsplit=1)[0]
+    last = repository.rsplit("/", maxsplit=1)[-1].split(":", maxsplit=1)[0]  # seldonio/mlserver, vllm/vllm-openai
     try:
-        if "mlserver" in image:
+        if last == "mlserver":
             return int(_env(container).get("MLSERVER_METRICS_PORT") or 8082)
-        if "vllm" in image:
+        if last.startswith("vllm"):
             return int(_arg(container, "--port") or 8000)
     except ValueError:
         return None
@@ -549,31 +550,40 @@ def isvc_runtime_match(objs: Iterable[dict]) -> Result:
                 "serves depends on priorities and creation times; name the runtime"
             )
         used[who(matches[0])] = matches[0]
+    # The runtimes the set's InferenceServices use, and every other enabled runtime whose server is known: users'
+    # own InferenceServices auto-select those (the chart's kserve-mlserver announces 8080; MLServer serves 8082).
+    for runtime in runtimes:
+        known = metrics_port(_kserve_container(runtime)) is not None and _spec(runtime).get("disabled") is not True
+        if known and who(runtime) not in used:
+            used[who(runtime)] = runtime
     for name in sorted(used):
-        runtime = used[name]
+        result.problems += _metrics_problems(name, used[name])
         result.examined.append(f"{name} metrics")
-        # ServingRuntimePodSpec.annotations: KServe puts them on the predictor pods, where Prometheus reads them.
-        port = _mapping(_spec(runtime).get("annotations")).get(PROMETHEUS_PORT)
-        container = next(
-            (
-                _mapping(c)
-                for c in _spec(runtime).get("containers") or ()
-                if _mapping(c).get("name") == "kserve-container"
-            ),
-            {},
-        )
-        serves = metrics_port(container)
-        declared = [p.get("containerPort") for p in container.get("ports") or () if isinstance(p, Mapping)]
-        if port is None:
-            result.problems.append(f"{name}: no {PROMETHEUS_PORT} annotation: Prometheus never scrapes its predictors")
-        elif not str(port).isdigit() or (serves is not None and int(port) != serves):
-            result.problems.append(
-                f"{name}: {PROMETHEUS_PORT} is {port!r}, but its server ({container.get('image')}) serves metrics on "
-                f"{serves}: Prometheus scrapes a port without metrics"
-            )
-        elif serves is None and int(port) not in declared:
-            result.problems.append(f"{name}: {PROMETHEUS_PORT} {port!r} is none of its container's ports {declared}")
     return result
+
+
+def _kserve_container(runtime: Mapping) -> Mapping:
+    containers = [_mapping(c) for c in _spec(runtime).get("containers") or ()]
+    return next((c for c in containers if c.get("name") == "kserve-container"), {})
+
+
+def _metrics_problems(name: str, runtime: Mapping) -> list[str]:
+    """Whether the runtime's ``prometheus.kserve.io/port`` (ServingRuntimePodSpec.annotations: KServe puts them on
+    the predictor pods, where Prometheus reads them) is the port its server serves metrics on."""
+    port = _mapping(_spec(runtime).get("annotations")).get(PROMETHEUS_PORT)
+    container = _kserve_container(runtime)
+    serves = metrics_port(container)
+    declared = [p.get("containerPort") for p in container.get("ports") or () if isinstance(p, Mapping)]
+    if port is None:
+        return [f"{name}: no {PROMETHEUS_PORT} annotation: Prometheus never scrapes its predictors"]
+    if not str(port).isdigit() or (serves is not None and int(port) != serves):
+        return [
+            f"{name}: {PROMETHEUS_PORT} is {port!r}, but its server ({container.get('image')}) serves metrics on "
+            f"{serves}: Prometheus scrapes a port without metrics (fix the annotation, or disable the runtime)"
+        ]
+    if serves is None and int(port) not in declared:
+        return [f"{name}: {PROMETHEUS_PORT} {port!r} is none of its container's ports {declared}"]
+    return []
 
 
 # --------------------------------------------------------------------------------------------

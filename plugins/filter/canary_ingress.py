@@ -22,7 +22,9 @@ extends_documentation_fragment:
   - mlops.platform.cloud
 options:
   name:
-    description: The Ingress's name (a DNS label of at most 56 characters; the nginx twin is C(<name>-canary)).
+    description:
+      - The Ingress's name, a DNS label of at most 49 characters (the ALB annotation C(actions.<name>-split) keeps
+        its name part within 63; the nginx twin is C(<name>-canary)).
     type: str
     required: true
   namespace:

@@ -661,7 +661,9 @@ class CloudProfile:
         ``canary_service`` (or at weight 0 where the twin is optional) the stable Service takes every request.
         ``health_path`` is the path load balancers that probe targets themselves (the ALB) check for readiness.
         """
-        problems = _name_problems("name", name, _DNS_LABEL_RE, 56, "a DNS label of <= 56 (the twin is <name>-canary)")
+        # <= 49: the ALB's annotation actions.<name>-split must keep its name part within 63 characters (and the
+        # ingress-nginx twin <name>-canary its name within 63).
+        problems = _name_problems("name", name, _DNS_LABEL_RE, 49, "a DNS label of <= 49 (actions.<name>-split)")
         problems += _name_problems("namespace", namespace, _DNS_LABEL_RE, 63, "a namespace name")
         for field_name, value in (("stable_service", stable_service), ("canary_service", canary_service)):
             problems += _name_problems(field_name, value, _DNS_LABEL_RE, 63, "a Service name (a DNS label)")

@@ -77,6 +77,12 @@ def test_aws_without_canary_the_stable_service_takes_all():
     assert ingress["metadata"]["annotations"][ALB + "group.name"] == "mlops-dev-internal"
 
 
+def test_longest_name_keeps_the_action_annotation_legal():
+    (ingress,) = canary_ingress("aws", **{**SPLIT, "name": "a" * 49})
+    (key,) = [k for k in ingress["metadata"]["annotations"] if "/actions." in k]
+    assert len(key.split("/", maxsplit=1)[1]) == 63
+
+
 def test_aws_health_path():
     (ingress,) = canary_ingress("aws", **SPLIT, health_path="/v2/health/ready")
     assert ingress["metadata"]["annotations"][ALB + "healthcheck-path"] == "/v2/health/ready"
@@ -131,7 +137,7 @@ def test_does_not_mutate_its_input():
         ({"canary_service": None}, r"weight 10: needs canary_service"),
         ({"canary_service": "iris-predictor"}, r"is the stable Service"),
         ({"name": "Iris"}, r"name 'Iris' is not allowed"),
-        ({"name": "a" * 57}, r"name 'a+' is not allowed"),
+        ({"name": "a" * 50}, r"name 'a+' is not allowed; use a DNS label of <= 49"),
         ({"stable_service": "iris_predictor"}, r"stable_service 'iris_predictor' is not allowed"),
         ({"stable_service": None}, r"stable_service: missing"),
         ({"host": None}, r"host: missing"),

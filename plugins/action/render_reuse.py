@@ -98,11 +98,27 @@ class ActionModule(PlatformAction):
             return f"{', '.join(credentials)} set: Terraform's state may be read in this run"
         return ""
 
+    def registry_reason(self) -> str:
+        """Why the render reads the model registry in this run ('' when it does not): InferenceServices of
+        registered models serve what an MLflow alias points at now, which no file of the inputs records."""
+        if "kserve" not in self.play_roles():
+            return ""
+        try:
+            enabled, services = self.evaluate_variables(["kserve_enabled", "kserve_inference_services"])
+        except (AnsibleError, PlatformError, TypeError, ValueError):
+            return "the configuration does not evaluate (preflight reports why)"
+        if not boolean(enabled, strict=False) or not isinstance(services, list):
+            return ""
+        names = sorted({s["registered_model"] for s in services if isinstance(s, dict) and s.get("registered_model")})
+        if not names:
+            return ""
+        return f"kserve_inference_services serve MLflow aliases of {', '.join(names)}: the registry is read in this run"
+
     def act(self, args):
         key, reasons = reuse.input_key(self.inputs(args))
-        terraform = self.terraform_reason()
-        if terraform:
-            reasons.insert(0, terraform)
+        for reason in (self.registry_reason(), self.terraform_reason()):
+            if reason:
+                reasons.insert(0, reason)
         if reasons:
             return {"changed": False, "current": False, "reusable": False, "key": key, "reason": "; ".join(reasons)}
         current, why = reuse.is_current(args["dest"], key)

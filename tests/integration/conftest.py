@@ -142,6 +142,74 @@ def rendered(upstream, tmp_path_factory) -> dict:
     return runs
 
 
+# What the *-full inventories' InferenceServices find in the model registry: the registered model of
+# kserve_inference_services[iris] with a champion and a different challenger (both gate-passed), so the renders hold
+# a stable and a canary predictor. Sources are mlflow-artifacts: URIs, as MLflow's artifact proxy records them.
+REGISTERED_MODELS = {
+    "iris-classifier": [
+        {"source": "mlflow-artifacts:/1/models/m-0001/artifacts", "alias": "champion"},
+        {"source": "mlflow-artifacts:/1/models/m-0002/artifacts", "alias": "challenger"},
+    ]
+}
+MLFLOW_VENV = REPO / ".venv" / "mlflow-server"
+
+
+def mlflow_call(url: str, method: str, path: str, body: dict | None = None) -> dict:
+    """One call of MLflow's REST API (``/api/2.0/mlflow/<path>``); the JSON answer."""
+    import json
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"{url}/api/2.0/mlflow/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read() or b"{}")
+
+
+def seed_registry(url: str, models: dict) -> None:
+    """Register each model's versions (tagged serving_gate=passed, as the pipeline's gate does) and set aliases."""
+    for name, versions in models.items():
+        mlflow_call(url, "POST", "registered-models/create", {"name": name})
+        for spec in versions:
+            version = mlflow_call(url, "POST", "model-versions/create", {"name": name, "source": spec["source"]})
+            number = version["model_version"]["version"]
+            tag = {"name": name, "version": number, "key": "serving_gate", "value": spec.get("gate", "passed")}
+            mlflow_call(url, "POST", "model-versions/set-tag", tag)
+            if spec.get("alias"):
+                alias = {"name": name, "alias": spec["alias"], "version": number}
+                mlflow_call(url, "POST", "registered-models/alias", alias)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_registry(tmp_path_factory) -> str:
+    """An MLflow 3 tracking server on 127.0.0.1 (SQLite backend) holding REGISTERED_MODELS; its URL, also in
+    MLFLOW_TRACKING_URI for every playbook the session runs (playbook_env passes the environment on).
+
+    The kserve role resolves the *-full inventories' registered models through it at render time (the
+    mlops.platform.registered_model lookup), as it asks the platform's MLflow in a real run.
+    """
+    from .ml_lifecycle import servers
+
+    if not (MLFLOW_VENV / "bin" / "mlflow").exists():
+        pytest.fail(f"{MLFLOW_VENV} is missing: run scripts/setup.sh (make test does) to build the MLflow server venv")
+    logs = tmp_path_factory.mktemp("model-registry")
+    backend = f"sqlite:///{logs / 'mlflow.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AZURE_", "MLFLOW_"))}
+    server = servers.start_mlflow(MLFLOW_VENV, backend, str(logs / "artifacts"), env, logs)
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        seed_registry(server.url, REGISTERED_MODELS)
+        os.environ["MLFLOW_TRACKING_URI"] = server.url
+        yield server.url
+    finally:
+        if before is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = before
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def full_builds(upstream, tmp_path_factory) -> dict:
     """inventory name -> build dir of the *-full test inventories, rendered once per session, side by side

@@ -1192,7 +1192,7 @@ def drop_nginx_monitors(objs):
 
 
 def kserve_hpa_back(objs):
-    del named(objs, "InferenceService", "llm")["metadata"]["annotations"][B.KSERVE_AUTOSCALER_ANNOTATION]
+    del named(objs, "InferenceService", "tinyllama")["metadata"]["annotations"][B.KSERVE_AUTOSCALER_ANNOTATION]
 
 
 def gpu_quota_elsewhere(objs):
@@ -1201,7 +1201,7 @@ def gpu_quota_elsewhere(objs):
 
 
 def llm_without_gpu_toleration(objs):
-    named(objs, "InferenceService", "llm")["spec"]["predictor"]["tolerations"] = []
+    named(objs, "InferenceService", "tinyllama")["spec"]["predictor"]["tolerations"] = []
 
 
 @pytest.mark.parametrize(

@@ -1147,13 +1147,41 @@ def tls(
         for host in _hosts(ingress):
             shown = host or "(every host)"
             result.examined.append(f"{who(ingress)} host {shown} ({'ALB' if alb else 'certificate from the cluster'})")
+            served_by = ingress
+            if not alb and _s(_annotations(ingress).get(NGINX_CANARY)) == "true":
+                # ingress-nginx serves a canary Ingress inside the server of its main Ingress (same class and host):
+                # TLS, like every server-level setting, is the main one's.
+                # Ref https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
+                served_by = _canary_main(ingress, host, index)
+                if served_by is None:
+                    result.problems.append(
+                        f"{who(ingress)}: host {shown}: a canary Ingress without a main Ingress of class "
+                        f"{index.class_name(ingress)} for the host: ingress-nginx serves nothing for it"
+                    )
+                    continue
             problems = (
                 _alb_tls_problems(ingress, host, index)
                 if alb
-                else _secret_tls_problems(ingress, host, certificates, known, expected or {})
+                else _secret_tls_problems(served_by, host, certificates, known, expected or {})
             )
             result.problems += [f"{who(ingress)}: host {shown}: {p}" for p in problems]
     return result
+
+
+NGINX_CANARY = "nginx.ingress.kubernetes.io/canary"
+
+
+def _canary_main(canary: Mapping, host: str, index: _Ingresses) -> Mapping | None:
+    """The non-canary Ingress of the same class serving ``host``: the server a canary Ingress joins."""
+    for ingress in index.ingresses:
+        if (
+            ingress is not canary
+            and _s(_annotations(ingress).get(NGINX_CANARY)) != "true"
+            and index.class_name(ingress) == index.class_name(canary)
+            and host in _hosts(ingress)
+        ):
+            return ingress
+    return None
 
 
 def _alb_tls_problems(ingress: Mapping, host: str, index: _Ingresses) -> list[str]:

@@ -34,7 +34,7 @@ INGRESS_HOSTS = (
     ("argocd_ingress_enabled", "argocd_host", "argocd_ingress_scheme"),
     ("monitoring_grafana_ingress_enabled", "monitoring_grafana_ingress_host", "monitoring_grafana_ingress_scheme"),
 )
-ROLES_WITH_INGRESS = ("mlflow", "argo_workflows", "argocd", "monitoring")
+ROLES_WITH_INGRESS = ("mlflow", "argo_workflows", "argocd", "monitoring", "kserve")
 
 
 def inventory_settings(inventory: Path) -> dict:
@@ -53,6 +53,11 @@ def expected_exposure(values: dict) -> dict:
     for enabled, host, scheme in INGRESS_HOSTS:
         if (not enabled or values.get(enabled)) and values.get(host):
             wished[values[host]] = values[scheme]
+    # The public host of each served model (<name>.<kserve_ingress_domain>, the canary split's Ingress); the hosts
+    # KServe makes per InferenceService at run time are no rendered object.
+    domain = values.get("kserve_ingress_domain") if values.get("kserve_enabled", True) else ""
+    for service in values.get("kserve_inference_services") or [] if domain else []:
+        wished[f"{service['name']}.{domain}"] = values["kserve_ingress_scheme"]
     return wished
 
 

@@ -335,6 +335,20 @@ def test_refuses_a_challenger_the_gate_rejected(stack, client, tmp_path):
     assert run.rc != 0 and "its serving_gate tag is failed, not passed" in said(run), run.output
     assert client.aliases("gate-model") == {"champion": model["champion"], "challenger": model["challenger"]}
     assert not (tmp_path / "build").exists(), "a refused promotion rendered the canary"
+    # Rolling it back is still allowed, at once (no canary, no verification).
+    run = promote(stack, tmp_path, "gate-model", "-e", "action=rollback")
+    assert run.rc == 0 and run.changed() == 2, run.output  # challenger alias removed, stable served
+    assert client.aliases("gate-model") == {"champion": model["champion"]}
+    assert client.tags("gate-model", model["challenger"])["mlops.rollout"] == "rolled-back"
+    assert served(tmp_path / "build") == {"iris": model["champion_uri"]}
+
+
+def test_too_little_traffic_leaves_the_canary(stack, client, tmp_path):
+    model = new_model(client, "quiet-model")
+    run = promote(stack, tmp_path, "quiet-model", **prometheus(stack, "nobody"))
+    assert run.rc != 0 and "too little to judge. The canary stays" in said(run), run.output
+    assert client.aliases("quiet-model") == {"champion": model["champion"], "challenger": model["challenger"]}
+    assert served(tmp_path / "build") == {"iris": model["champion_uri"], CANARY: model["challenger_uri"]}
 
 
 def test_prometheus_verdict_promotes(stack, client, tmp_path):

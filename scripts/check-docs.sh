@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every module in plugins/modules and every filter in plugins/filter must render
+# Every module, filter and lookup in plugins/{modules,filter,lookup} must render
 # with ansible-doc: a plugin whose docs do not load fails here, and so does one
 # for which ansible-doc prints nothing (e.g. a filter file whose name is not the
 # filter's name). Run from the Makefile (`make docs`), with .venv/bin on PATH.
@@ -24,7 +24,7 @@ names() {
 
 checked=0
 failed=0
-for spec in module:plugins/modules filter:plugins/filter; do
+for spec in module:plugins/modules filter:plugins/filter lookup:plugins/lookup; do
     type=${spec%%:*}
     dir=${spec#*:}
     for name in $(names "$dir"); do

@@ -42,6 +42,11 @@ options:
   name:
     description: Names the certificate Secret C(<name>-tls) where cert-manager issues one.
     type: str
+  health_path:
+    description:
+      - The path a load balancer that probes the pods itself checks for readiness (V(aws), the ALB's target groups
+        with target type ip; default C(/)). No effect where the ingress controller proxies (V(azure)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -69,9 +74,18 @@ _value:
 from ansible_collections.mlops.platform.plugins.plugin_utils.cloud_filter import ask_profile
 
 
-def ingress_spec(cloud, scheme="internet-facing", host=None, backend_protocol="HTTP", group=None, tls=None, name=None):
+def ingress_spec(
+    cloud,
+    scheme="internet-facing",
+    host=None,
+    backend_protocol="HTTP",
+    group=None,
+    tls=None,
+    name=None,
+    health_path=None,
+):
     """The profile's ingress dict for ``cloud`` plus ``controller_service_annotations``."""
-    spec = ask_profile("ingress_spec", cloud, "ingress", scheme, host, backend_protocol, group, tls, name)
+    spec = ask_profile("ingress_spec", cloud, "ingress", scheme, host, backend_protocol, group, tls, name, health_path)
     spec["controller_service_annotations"] = ask_profile(
         "ingress_spec", cloud, "ingress_controller_service_annotations", scheme
     )

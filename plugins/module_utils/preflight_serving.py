@@ -425,6 +425,22 @@ def _entries(config: dict, var: str) -> tuple:
     return problems, [(f"{var}[{i}]", item) for i, item in enumerate(value) if isinstance(item, dict)]
 
 
+def _registry_problems(config: dict, predictive: list) -> list:
+    """The registry URI, when an entry serves a registered model: the render asks it which version an alias
+    points at (after Terraform in an apply run, so an unusable URI must stop the run here, before any change)."""
+    served = [f"{path} ({entry.get('name')})" for path, entry in predictive if entry.get("registered_model")]
+    uri = config.get("kserve_model_registry_uri")
+    if not served or "kserve_model_registry_uri" not in config:
+        return []
+    if isinstance(uri, str) and uri.startswith(("http://", "https://")) and len(uri) > len("https://"):
+        return []
+    return [
+        f"kserve_model_registry_uri: {show(uri)} is not the http(s) URL of the MLflow tracking server, which "
+        f"{', '.join(served)} needs to resolve its aliases at render time; set MLFLOW_TRACKING_URI (MLflow's ingress "
+        "host, or a port-forward such as http://127.0.0.1:5000 from make port-forward-mlflow) or the variable"
+    ]
+
+
 def serving_problems(config: dict) -> list:
     """Every problem of the kserve role's served models; empty when none or when KServe is disabled."""
     if not isinstance(config, dict) or not _flag(config.get("kserve_enabled")):
@@ -437,6 +453,7 @@ def serving_problems(config: dict) -> list:
         problems += _predictive(path, entry, config, profile)
     for path, entry in llms:
         problems += _llm(path, entry, config, profile)
+    problems += _registry_problems(config, predictive)
     seen: dict = {}
     for path, entry in predictive + llms:
         name = entry.get("name")

@@ -303,6 +303,12 @@ CORPUS = {
         ),
         "kserve_llm_services[0].min_replicas",
     ),
+    "a registered model served without the registry's URL": (
+        "azure-dev",
+        "components.yml",
+        lambda d: d.update(kserve_inference_services=[{**SERVING_PREDICTIVE}], kserve_model_registry_uri=""),
+        "kserve_model_registry_uri: '' is not the http(s) URL of the MLflow tracking server",
+    ),
 }
 
 RESULTS: dict = {}

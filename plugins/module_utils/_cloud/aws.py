@@ -142,6 +142,11 @@ class AwsProfile(CloudProfile):
             annotations[prefix + "group.name"] = f"{group}-{'internal' if scheme == 'internal' else 'public'}"
         return annotations
 
+    def _health_annotations(self, health_path: str) -> dict:
+        # Each target group probes its pods itself (target-type ip), by default at "/".
+        # Ref https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/#healthcheck-path
+        return {"alb.ingress.kubernetes.io/healthcheck-path": health_path}
+
     def _ingress_tls(self, host: str, tls: dict, name) -> list:
         # No secretName: the controller matches the host against ACM certificates.
         return [{"hosts": [host]}]

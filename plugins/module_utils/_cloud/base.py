@@ -171,6 +171,7 @@ class CloudProfile:
         group: str | None = None,
         tls: dict | None = None,
         name: str | None = None,
+        health_path: str | None = None,
     ) -> dict:
         """How an Ingress is exposed on this cloud: ``controller`` (chart key), ``class_name``, ``annotations``
         and ``tls`` (the Ingress's ``spec.tls``).
@@ -178,9 +179,12 @@ class CloudProfile:
         ``scheme`` internet-facing or internal; ``group`` the load balancer group of the platform (AWS: one ALB
         per group and scheme); ``tls`` the certificate source (``certificate_arn`` on AWS, ``issuer`` where
         cert-manager issues, ``None``: plain HTTP, only for ACME's own HTTP-01 solver); ``name`` names the
-        certificate's Secret (``<name>-tls``) where there is one.
+        certificate's Secret (``<name>-tls``) where there is one; ``health_path`` the path a load balancer that
+        probes the pods itself (the ALB, target-type ip) checks for readiness (default: the load balancer's own).
         """
         problems = _choice_problems("scheme", scheme, INGRESS_SCHEMES)
+        if health_path is not None and (not isinstance(health_path, str) or not health_path.startswith("/")):
+            problems.append(f"health_path {show(health_path)} is not allowed; use an absolute path such as /healthz")
         problems += _choice_problems("backend_protocol", backend_protocol, BACKEND_PROTOCOLS)
         problems += _name_problems("host", host, _DNS_SUBDOMAIN_RE, 253, "a DNS name such as mlflow.example.com", True)
         problems += _name_problems("group", group, _GROUP_RE, 54, "lowercase letters, digits, '-' and '.', <= 54")
@@ -192,6 +196,8 @@ class CloudProfile:
         if problems:
             raise PlatformError("invalid ingress for {}: {}".format(self.name, "; ".join(problems)))
         annotations = self._ingress_annotations(scheme, backend_protocol, group, tls)
+        if health_path is not None:
+            annotations.update(self._health_annotations(health_path))
         return {
             "controller": self.ingress_controller,
             "tls_source": self.tls_source,
@@ -202,6 +208,10 @@ class CloudProfile:
 
     def _tls_problems(self, tls: dict, host, name) -> list:
         return []
+
+    def _health_annotations(self, health_path: str) -> dict:
+        """Annotations that make the load balancer probe ``health_path`` (none where the controller proxies)."""
+        return {}
 
     def _ingress_annotations(self, scheme, backend_protocol, group, tls) -> dict:
         raise NotImplementedError

@@ -131,3 +131,16 @@ def test_both_clouds(cloud, kwargs, expected):
 def test_errors_name_the_value_and_what_is_allowed(cloud, kwargs, message):
     with pytest.raises(AnsibleFilterError, match=r"^ingress_spec: .*" + message):
         ingress_spec(cloud, **kwargs)
+
+
+def test_health_path_is_the_albs_probe_and_nothing_behind_nginx():
+    alb = ingress_spec("aws", host="*.models.example.com", tls=TLS, health_path="/v2/health/ready")
+    assert alb["annotations"][ALB + "healthcheck-path"] == "/v2/health/ready"
+    assert ALB + "healthcheck-path" not in ingress_spec("aws", host="*.models.example.com", tls=TLS)["annotations"]
+    nginx = ingress_spec("azure", host="*.models.example.com", tls=TLS, name="kserve", health_path="/health")
+    assert nginx == ingress_spec("azure", host="*.models.example.com", tls=TLS, name="kserve")
+
+
+def test_health_path_must_be_absolute():
+    with pytest.raises(AnsibleFilterError, match=r"health_path 'health' is not allowed; use an absolute path"):
+        ingress_spec("aws", health_path="health")

@@ -247,3 +247,24 @@ def test_awq_does_not_run_on_the_v100():
 def test_preflight_reports_them_with_everything_else():
     problems = preflight_problems(config(llm(0, pool="gpu16")), isdir=lambda _: False)
     assert MISTRAL_ON_T4 in problems
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [("", "''"), (None, "null"), ("mlflow.example.com", "'mlflow.example.com'"), ("https://", "'https://'")],
+)
+def test_a_registered_model_needs_the_registry_uri_before_any_change(uri, shown):
+    assert serving_problems(config(lambda d: d.update(kserve_model_registry_uri=uri))) == [
+        f"kserve_model_registry_uri: {shown} is not the http(s) URL of the MLflow tracking server, which "
+        "kserve_inference_services[0] (iris) needs to resolve its aliases at render time; set MLFLOW_TRACKING_URI "
+        "(MLflow's ingress host, or a port-forward such as http://127.0.0.1:5000 from make port-forward-mlflow) or "
+        "the variable"
+    ]
+
+
+def test_the_registry_uri_matters_only_for_registered_models():
+    assert serving_problems(config(lambda d: d.update(kserve_model_registry_uri="https://mlflow.example.com"))) == []
+    only_fixed = config(
+        lambda d: d.update(kserve_model_registry_uri="", kserve_inference_services=[d["kserve_inference_services"][1]])
+    )
+    assert serving_problems(only_fixed) == []

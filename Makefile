@@ -228,7 +228,10 @@ port-forward-grafana: setup ## Grafana at http://localhost:3000
 	"$(BIN)/kubectl" --kubeconfig "$$kubeconfig" port-forward -n monitoring "svc/$(GRAFANA_SERVICE)" 3000:$(GRAFANA_SERVICE_PORT)
 
 ##@ Misc
-.PHONY: bench clean distclean
+.PHONY: bench clean distclean fit-table
+fit-table: setup ## Which LLM fits which GPU (preflight's fit check; ARGS="--max-model-len 8192 --max-num-seqs 8")
+	"$(BIN)/python" scripts/fit_table.py $(ARGS)
+
 bench: setup ## Time the render path (bench/render.py)
 	@if [ ! -f bench/render.py ]; then echo "not implemented yet: bench/render.py does not exist"; exit 1; fi
 	"$(BIN)/python" bench/render.py

@@ -100,7 +100,8 @@ MUTATIONS = {
     "GPU scaler on the GPUs its own pods request (never leaves zero)": (
         "azure-full",
         "roles/autoscaling/defaults/main.yml",
-        'query: sum(rate(nginx_ingress_controller_requests{exported_namespace="$namespace", ingress="$name"}[2m]))\n'
+        'query: sum(rate(nginx_ingress_controller_requests{exported_namespace="$namespace",'
+        ' exported_service="$name-predictor"}[2m]))\n'
         '    threshold: "5"',
         'query: sum(kube_pod_container_resource_requests{resource="nvidia_com_gpu", namespace="$namespace",'
         ' pod=~"$name-predictor-.*"})\n'

@@ -187,6 +187,34 @@ MUTATIONS = {
         'image: "docker.io/seldonio/mlserver:1.3.5"',
         "serving_runtime_contract",
     ),
+    "a predictor's PodDisruptionBudget selecting the InferenceService's name, not its pods": (
+        "aws-full",
+        "roles/kserve/templates/inference-services.yaml.j2",
+        "    matchLabels: {{ {'app': 'isvc.' ~ track.isvc ~ '-predictor'} | to_json }}",
+        "    matchLabels: {{ {'app': 'isvc.' ~ track.isvc} | to_json }}",
+        "predictors_guarded",
+    ),
+    "vLLM left on its default port 8000 (the runtime and the monitor say 8080)": (
+        "azure-full",
+        "roles/kserve/templates/inference-services.yaml.j2",
+        'args: ["--host=0.0.0.0", "--port=8080"]',
+        'args: ["--host=0.0.0.0"]',
+        ("isvc_runtime_match", "predictors_guarded"),
+    ),
+    "the public host's split sent to the InferenceService's name instead of its predictor Service": (
+        "aws-full",
+        "roles/kserve/templates/inference-services.yaml.j2",
+        "stable_service=svc.name ~ '-predictor',",
+        "stable_service=svc.name,",
+        "canary_split",
+    ),
+    "KServe's own Ingresses left on the chart's istio class": (
+        "azure-full",
+        "roles/kserve/templates/values.yaml.j2",
+        "className: {{ kserve__ingress.class_name | to_json }}",
+        "className: istio",
+        "kserve_ingress_config",
+    ),
 }
 
 CAUGHT: dict = {}

@@ -13,12 +13,11 @@ import json
 from collections.abc import Callable
 
 import pytest
-import yaml
 
 from ansible_collections.mlops.platform.plugins.module_utils._cloud import get_profile
 
 from .platform_checks import serving as S
-from .platform_checks.render_facts import FULL, INVENTORIES, REPO, facts
+from .platform_checks.render_facts import FULL, INVENTORIES, facts
 from .platform_checks.wiring import _ns
 
 MLSERVER = "docker.io/seldonio/mlserver:1.5.0"
@@ -56,6 +55,7 @@ def isvc(name: str, serving: str, track: str, runtime_name: str, fmt: dict, anno
                 "app.kubernetes.io/part-of": "mlops-platform",
                 S.SERVING_LABEL: serving,
                 S.TRACK_LABEL: track,
+                "platform.mlops/server": "vllm" if "vllm" in runtime_name else "mlserver",
             },
             "annotations": {"serving.kserve.io/deploymentMode": "Standard", **annotations},
         },
@@ -91,6 +91,33 @@ def ingress_config(class_name: str, domain: str = DOMAIN) -> dict:
     }
 
 
+def pdb(isvc_name: str, **budget) -> dict:
+    """The PodDisruptionBudget the kserve role gives a predictor (maxUnavailable / minAvailable in ``budget``)."""
+    spec = {
+        k.replace("max_unavailable", "maxUnavailable").replace("min_available", "minAvailable"): v
+        for k, v in budget.items()
+    }
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": f"{isvc_name}-predictor", "namespace": "kserve", "labels": {S.SERVING_LABEL: isvc_name}},
+        "spec": {**spec, "selector": {"matchLabels": {"app": f"isvc.{isvc_name}-predictor"}}},
+    }
+
+
+def pod_monitor(server: str, port: str) -> dict:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": f"{server}-predictors", "namespace": "kserve"},
+        "spec": {
+            "namespaceSelector": {"matchNames": ["kserve"]},
+            "selector": {"matchLabels": {"component": "predictor", "platform.mlops/server": server}},
+            "podMetricsEndpoints": [{"port": port, "path": "/metrics"}],
+        },
+    }
+
+
 def hand_made(cloud: str, scheme: str) -> list[dict]:
     profile = get_profile(cloud)
     spec = profile.ingress(scheme, f"*.{DOMAIN}", "HTTP", "mlops-dev", TLS, "kserve")
@@ -116,6 +143,9 @@ def hand_made(cloud: str, scheme: str) -> list[dict]:
         isvc("iris-canary", "iris", "canary", "mlops-mlserver-mlflow", mlflow, spec["annotations"]),
         isvc("tinyllama", "tinyllama", "stable", "mlops-vllm", {"name": "vllm", "version": "1"}, spec["annotations"]),
         ingress_config(spec["class_name"]),
+        *(pdb(name, max_unavailable=1) for name in ("iris", "iris-canary", "tinyllama")),
+        pod_monitor("mlserver", "metrics"),
+        pod_monitor("vllm", "http1"),
     ]
     objs += profile.canary_ingresses(
         "iris-public",
@@ -310,7 +340,54 @@ def isvc_without_alb_scheme(objs: list) -> None:
             obj["metadata"]["annotations"].pop("alb.ingress.kubernetes.io/scheme", None)
 
 
+def pdb_on_the_isvc_name(objs: list) -> None:
+    for obj in objs:
+        if obj.get("kind") == "PodDisruptionBudget" and obj["metadata"]["name"] == "iris-predictor":
+            obj["spec"]["selector"]["matchLabels"] = {"app": "isvc.iris"}
+
+
+def pdb_blocks_drains(objs: list) -> None:
+    for obj in objs:
+        if obj.get("kind") == "PodDisruptionBudget" and obj["metadata"]["name"] == "iris-canary-predictor":
+            obj["spec"] = {"minAvailable": 1, "selector": obj["spec"]["selector"]}
+
+
+def second_pdb(objs: list) -> None:
+    objs.append(pdb("iris", max_unavailable=1))
+    objs[-1]["metadata"]["name"] = "iris-extra"
+
+
+def mlserver_scraped_on_http(objs: list) -> None:
+    for obj in objs:
+        if obj.get("kind") == "PodMonitor" and obj["metadata"]["name"] == "mlserver-predictors":
+            obj["spec"]["podMetricsEndpoints"][0]["port"] = "http1"
+
+
 MUTATIONS = {
+    "PodDisruptionBudget selecting the InferenceService's name, not its predictor pods": (
+        "predictors_guarded",
+        pdb_on_the_isvc_name,
+        ("aws", "azure"),
+        "InferenceService/kserve/iris: no PodDisruptionBudget selects its predictor pods",
+    ),
+    "PodDisruptionBudget that blocks every drain of a one-replica canary": (
+        "predictors_guarded",
+        pdb_blocks_drains,
+        ("aws", "azure"),
+        "lets no pod of InferenceService/kserve/iris-canary be evicted",
+    ),
+    "a second PodDisruptionBudget over the same predictor pods": (
+        "predictors_guarded",
+        second_pdb,
+        ("aws", "azure"),
+        "the eviction API refuses to evict a pod with more than one",
+    ),
+    "MLServer predictors scraped on the inference port": (
+        "predictors_guarded",
+        mlserver_scraped_on_http,
+        ("aws", "azure"),
+        "its predictor serves metrics on 8082",
+    ),
     "ALB forward weights sum to 110": ("canary_split", weights_sum_110, ("aws",), "sum to 110, not 100"),
     "ALB canary target on a port KServe's Service lacks": ("canary_split", canary_on_8080, ("aws",), "port 8080"),
     "nginx canary twin on another host": (
@@ -396,27 +473,9 @@ def test_empty_set_examines_nothing(check):
 # the renders of the *-full test inventories
 
 
-def serving_expectation(inventory) -> dict:
-    """``expected`` of kserve_ingress_config from the kserve role's defaults and the inventory: the cloud, the
-    scheme and domain of KServe's Ingresses, and HTTPS wherever there is a domain (every platform host is)."""
-    values = yaml.safe_load((REPO / "roles/kserve/defaults/main.yml").read_text()) or {}
-    for path in sorted((inventory / "group_vars" / "all").glob("*.yml")):
-        values.update(yaml.safe_load(path.read_text()) or {})
-    domain = values.get("kserve_ingress_domain") or ""
-    return {
-        "cloud": values["platform_cloud"],
-        "scheme": values["kserve_ingress_scheme"],
-        "domain": domain,
-        "tls": bool(domain),
-    }
-
-
 @pytest.fixture(scope="module")
 def full_renders(full_builds) -> dict:
-    return {
-        name: {**facts(INVENTORIES[name], full_builds[name]), "serving": serving_expectation(INVENTORIES[name])}
-        for name in FULL
-    }
+    return {name: facts(INVENTORIES[name], full_builds[name]) for name in FULL}
 
 
 @pytest.mark.parametrize("name", FULL)

@@ -14,6 +14,7 @@ import yaml
 
 from . import behaviour as B
 from . import manifests
+from . import serving as S
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -129,6 +130,14 @@ def facts(inventory: Path, build_dir: Path) -> dict:
             values["platform_service_accounts"]["argo_workflows"]["namespace"],
             values["platform_service_accounts"]["argo_workflows"]["name"],
         ),
+        # KServe's own Ingresses as the inventory wishes them (serving.kserve_ingress_config): every platform host is
+        # HTTPS, so wherever there is a domain
+        "serving": {
+            "cloud": values["platform_cloud"],
+            "scheme": values["kserve_ingress_scheme"],
+            "domain": values.get("kserve_ingress_domain") or "",
+            "tls": bool(values.get("kserve_ingress_domain")),
+        },
     }
 
 
@@ -152,6 +161,8 @@ CHECKS = {
     "workflow_service_account": lambda f: B.workflow_service_account(f["objs"], f["workflow_account"], f["bindings"]),
     # what KServe serves MLflow models with is the runtime the pipeline's gate tested (the contract)
     "serving_runtime_contract": lambda f: B.serving_runtime_contract(f["objs"], f["contract"]),
+    # what KServe will make of the InferenceServices at run time: Services, pods, its own Ingresses (serving.py)
+    **S.CHECKS,
 }
 # What a cloud legitimately lacks: KEDA scalers are Azure's (Karpenter scales nodes on AWS), Karpenter
 # NodePools AWS's (the AKS cluster autoscaler scales the pools on Azure).

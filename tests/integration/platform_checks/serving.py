@@ -147,7 +147,8 @@ def matching_runtimes(isvc: Mapping, runtimes: Iterable[Mapping]) -> list[dict]:
 
 def _predictor_container(isvc: Mapping, runtime: Mapping) -> dict:
     """The pod's first container: the runtime's ``kserve-container`` merged with the model's fields
-    (``MergeRuntimeContainers``: the InferenceService's ports replace or add by containerPort)."""
+    (``MergeRuntimeContainers``: the InferenceService's ports replace or add by containerPort, its env by name,
+    its args after the runtime's)."""
     base = next(
         (_mapping(c) for c in _spec(runtime).get("containers") or () if _mapping(c).get("name") == "kserve-container"),
         {},
@@ -159,9 +160,15 @@ def _predictor_container(isvc: Mapping, runtime: Mapping) -> dict:
         if isinstance(port, Mapping):
             ports[port.get("containerPort")] = {**ports.get(port.get("containerPort"), {}), **port}
     container["ports"] = list(ports.values())
-    for key in ("args", "env", "command"):
-        if model.get(key):
-            container[key] = model[key]
+    # Strategic merge: env by name, command replaced; args concatenated, the runtime's first
+    # (MergeRuntimeContainers, pkg/controller/v1beta1/inferenceservice/utils/utils.go).
+    env = {str(e.get("name")): dict(e) for e in base.get("env") or () if isinstance(e, Mapping)}
+    env.update({str(e.get("name")): dict(e) for e in model.get("env") or () if isinstance(e, Mapping)})
+    if env:
+        container["env"] = list(env.values())
+    if model.get("command"):
+        container["command"] = model["command"]
+    container["args"] = [*(base.get("args") or ()), *(model.get("args") or ())]
     return container
 
 
@@ -670,7 +677,96 @@ def kserve_ingress_config(objs: Iterable[dict], expected: Mapping) -> Result:
     return result
 
 
+# --------------------------------------------------------------------------------------------
+# predictors_guarded
+
+
+def _replicas(isvc: Mapping) -> int:
+    value = _mapping(_spec(isvc).get("predictor")).get("minReplicas")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def _allows_eviction(pdb: Mapping, replicas: int) -> bool:
+    """Whether a PodDisruptionBudget lets a drain evict one of ``replicas`` ready pods (integers only)."""
+    spec = _spec(pdb)
+    if isinstance(spec.get("maxUnavailable"), int):
+        return spec["maxUnavailable"] >= 1
+    if isinstance(spec.get("minAvailable"), int):
+        return replicas - spec["minAvailable"] >= 1
+    return True  # a percentage: rounded by the API server, not judged here
+
+
+def _monitor_ports(monitor: Mapping) -> list[str]:
+    return [str(e.get("port")) for e in _spec(monitor).get("podMetricsEndpoints") or () if isinstance(e, Mapping)]
+
+
+def predictors_guarded(objs: Iterable[dict]) -> Result:
+    """Every predictor KServe will run for an InferenceService of the set has exactly one PodDisruptionBudget that
+    selects its pods (by the labels KServe gives them) and still lets a node drain evict one of its minReplicas
+    pods; and, where the set scrapes predictors at all (a PodMonitor in the namespace), a PodMonitor selects its
+    pods at the named container port its server serves metrics on (MLServer: MLSERVER_METRICS_PORT, 8082; vLLM:
+    --port). PodDisruptionBudgets and PodMonitors that select no predictor are problems too. Examined: one entry
+    per predictor."""
+    objs = list(objs)
+    result = Result("predictors_guarded")
+    runtimes = _runtimes(objs)
+    pdbs = [o for o in objs if o.get("kind") == "PodDisruptionBudget"]
+    monitors = [o for o in objs if o.get("kind") == "PodMonitor"]
+    used_pdbs: set = set()
+    used_monitors: set = set()
+    for isvc in _isvcs(objs):
+        matches = matching_runtimes(isvc, runtimes)
+        if not matches:
+            continue  # isvc_runtime_match reports it
+        namespace, labels = _ns(isvc), predictor_pod_labels(isvc, matches[0])
+        container = _predictor_container(isvc, matches[0])
+        result.examined.append(f"{who(isvc)} predictor pods {labels.get('app')}")
+        guarding = [p for p in pdbs if _ns(p) == namespace and selector_matches(_spec(p).get("selector"), labels)]
+        used_pdbs.update(id(p) for p in guarding)
+        if not guarding:
+            result.problems.append(
+                f"{who(isvc)}: no PodDisruptionBudget selects its predictor pods ({labels.get('app')}): a node drain "
+                "or consolidation may evict every replica at once"
+            )
+        elif len(guarding) > 1:
+            result.problems.append(
+                f"{who(isvc)}: {len(guarding)} PodDisruptionBudgets select its predictor pods "
+                f"({', '.join(who(p) for p in guarding)}): the eviction API refuses to evict a pod with more than one"
+            )
+        elif not _allows_eviction(guarding[0], _replicas(isvc)):
+            result.problems.append(
+                f"{who(guarding[0])}: lets no pod of {who(isvc)} be evicted at its {_replicas(isvc)} minReplicas: "
+                "node drains and Karpenter consolidation wait on it forever"
+            )
+        in_namespace = [
+            m for m in monitors if namespace in _mapping(_spec(m).get("namespaceSelector")).get("matchNames", [_ns(m)])
+        ]
+        if not in_namespace:
+            continue
+        scraping = [m for m in in_namespace if selector_matches(_spec(m).get("selector"), labels)]
+        used_monitors.update(id(m) for m in scraping)
+        port = metrics_port(container)
+        names = {str(p.get("name")): p.get("containerPort") for p in container.get("ports") or () if p.get("name")}
+        good = [m for m in scraping if any(names.get(n) is not None and names[n] == port for n in _monitor_ports(m))]
+        if not good:
+            found = ", ".join(f"{who(m)} port(s) {_monitor_ports(m)}" for m in scraping) or "no PodMonitor selects them"
+            result.problems.append(
+                f"{who(isvc)}: its predictor serves metrics on {port} ({names}), but {found}: Prometheus never "
+                "scrapes it, and what reads its series (promote.yml's verification, alerts, dashboards) sees nothing"
+            )
+    for pdb in pdbs:
+        if id(pdb) not in used_pdbs and _labels(_meta(pdb)).get(SERVING_LABEL):
+            result.problems.append(f"{who(pdb)}: selects no predictor pod of the set: it guards nothing")
+    for monitor in monitors:
+        if id(monitor) not in used_monitors and "component" in _mapping(_spec(monitor).get("selector")).get(
+            "matchLabels", {}
+        ):
+            result.problems.append(f"{who(monitor)}: selects no predictor pod of the set: nothing is scraped")
+    return result
+
+
 CHECKS = {
+    "predictors_guarded": lambda f: predictors_guarded(f["objs"]),
     "canary_split": lambda f: canary_split(f["objs"]),
     "isvc_runtime_match": lambda f: isvc_runtime_match(f["objs"]),
     "kserve_ingress_config": lambda f: kserve_ingress_config(f["objs"], f["serving"]),

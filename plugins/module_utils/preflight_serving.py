@@ -454,7 +454,11 @@ def serving_problems(config: dict) -> list:
     for path, entry in llms:
         problems += _llm(path, entry, config, profile)
     problems += _registry_problems(config, predictive)
-    seen: dict = {}
+    seen: dict = {
+        f"{entry['name']}-canary": f"{path}.canary (its canary InferenceService)"
+        for path, entry in predictive
+        if isinstance(entry.get("name"), str) and entry.get("canary") is not None
+    }
     for path, entry in predictive + llms:
         name = entry.get("name")
         if isinstance(name, str):

@@ -268,3 +268,12 @@ def test_the_registry_uri_matters_only_for_registered_models():
         lambda d: d.update(kserve_model_registry_uri="", kserve_inference_services=[d["kserve_inference_services"][1]])
     )
     assert serving_problems(only_fixed) == []
+
+
+def test_a_name_taken_by_a_canary_inference_service():
+    taken = config(lambda d: d["kserve_llm_services"][1].update(name="iris-canary"))
+    assert serving_problems(taken) == [
+        "kserve_llm_services[1].name: 'iris-canary' is also the name of kserve_inference_services[0].canary (its "
+        "canary InferenceService) (InferenceService names are unique in the namespace, across "
+        "kserve_inference_services and kserve_llm_services)"
+    ]

@@ -329,6 +329,17 @@ def test_inputs_are_checked_before_anything(stack, client, tmp_path):
     assert not (tmp_path / "build").exists()
 
 
+def test_a_configuration_preflight_refuses_changes_nothing(stack, client, tmp_path):
+    """promote applies the release of every served model: an LLM that does not fit its GPU stops it in preflight."""
+    model = new_model(client, "preflight-model")
+    mistral = {"name": "mistral-7b", "model": "mistral-7b-instruct-v0.2", "pool": "gpu", "max_model_len": 4096}
+    run = promote(stack, tmp_path, "preflight-model", kserve_llm_services=[mistral])
+    assert run.rc != 0 and "kserve_llm_services[0]: does not fit" in said(run), run.output
+    assert "TASK [mlops.platform.promote : Promote | Champion and challenger" not in run.output
+    assert client.aliases("preflight-model") == {"champion": model["champion"], "challenger": model["challenger"]}
+    assert not (tmp_path / "build").exists()
+
+
 def test_refuses_a_challenger_the_gate_rejected(stack, client, tmp_path):
     model = new_model(client, "gate-model", challenger_gate="failed")
     run = promote(stack, tmp_path, "gate-model", **prometheus(stack, "good"))

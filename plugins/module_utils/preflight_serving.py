@@ -425,6 +425,21 @@ def _entries(config: dict, var: str) -> tuple:
     return problems, [(f"{var}[{i}]", item) for i, item in enumerate(value) if isinstance(item, dict)]
 
 
+def _device_plugin_problems(config: dict, predictive: list, llms: list) -> list:
+    """GPU predictors need the NVIDIA device plugin (the gpu role): without it no node advertises nvidia.com/gpu."""
+    toggles = config.get("toggles") if isinstance(config.get("toggles"), dict) else {}
+    if "gpu_enabled" not in toggles or _flag(toggles["gpu_enabled"]) is not False:
+        return []
+    wanting = [f"{path} ({entry.get('name')})" for path, entry in llms]
+    wanting += [f"{path} ({entry.get('name')})" for path, entry in predictive if _flag(entry.get("gpu")) is True]
+    if not wanting:
+        return []
+    return [
+        f"gpu_enabled: false, but {', '.join(wanting)} request(s) GPUs: without the NVIDIA device plugin no node "
+        "advertises nvidia.com/gpu and those predictors stay Pending; set gpu_enabled: true or remove them"
+    ]
+
+
 def _registry_problems(config: dict, predictive: list) -> list:
     """The registry URI, when an entry serves a registered model: the render asks it which version an alias
     points at (after Terraform in an apply run, so an unusable URI must stop the run here, before any change)."""
@@ -454,6 +469,7 @@ def serving_problems(config: dict) -> list:
     for path, entry in llms:
         problems += _llm(path, entry, config, profile)
     problems += _registry_problems(config, predictive)
+    problems += _device_plugin_problems(config, predictive, llms)
     seen: dict = {
         f"{entry['name']}-canary": f"{path}.canary (its canary InferenceService)"
         for path, entry in predictive

@@ -277,3 +277,15 @@ def test_a_name_taken_by_a_canary_inference_service():
         "canary InferenceService) (InferenceService names are unique in the namespace, across "
         "kserve_inference_services and kserve_llm_services)"
     ]
+
+
+def test_gpu_predictors_need_the_device_plugin():
+    off = config(lambda d: d.update(toggles={"gpu_enabled": "false", "kserve_enabled": True}))
+    problems = serving_problems(off)
+    assert problems == [
+        "gpu_enabled: false, but kserve_llm_services[0] (mistral-7b), kserve_llm_services[1] (tinyllama), "
+        "kserve_llm_services[2] (mistral-awq), kserve_llm_services[3] (codellama) request(s) GPUs: without the "
+        "NVIDIA device plugin no node advertises nvidia.com/gpu and those predictors stay Pending; set gpu_enabled: "
+        "true or remove them"
+    ]
+    assert serving_problems(config(lambda d: d.update(toggles={"gpu_enabled": True}))) == []

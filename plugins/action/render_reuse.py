@@ -101,10 +101,11 @@ class ActionModule(PlatformAction):
     def registry_reason(self) -> str:
         """Why the render reads the model registry in this run ('' when it does not): InferenceServices of
         registered models serve what an MLflow alias points at now, which no file of the inputs records."""
-        if "kserve" not in self.play_roles():
-            return ""
+        # The component roles load after this check: the inventory's settings, with the kserve role's defaults.
         try:
-            enabled, services = self.evaluate_variables(["kserve_enabled", "kserve_inference_services"])
+            enabled, services = self.evaluate_variables(
+                ["kserve_enabled | default(true)", "kserve_inference_services | default([])"]
+            )
         except (AnsibleError, PlatformError, TypeError, ValueError):
             return "the configuration does not evaluate (preflight reports why)"
         if not boolean(enabled, strict=False) or not isinstance(services, list):

@@ -108,6 +108,20 @@ def test_b_cloud_credentials_in_the_environment_are_never_reused(tmp_path, upstr
     assert REUSED in run_site(inventory, build).output
 
 
+def test_b_a_render_that_reads_the_model_registry_is_never_reused(tmp_path, upstream):
+    """What an MLflow alias points at is no input file: a served registered model renders every run (the session's
+    registry, conftest.model_registry), and an unchanged registry changes nothing."""
+    served = {"name": "iris", "model_format": "mlflow", "registered_model": "iris-classifier"}
+    inventory = copy_inventory(tmp_path, kserve_inference_services=[served])
+    build = tmp_path / "build"
+    assert run_site(inventory, build).rc == 0
+    run = run_site(inventory, build, "-v")
+    assert run.rc == 0 and run.changed() == 0, run.output[-4000:]
+    assert REUSED not in run.output and RELEASE_TASK in run.output
+    said = " ".join(run.output.split())
+    assert "kserve_inference_services serve MLflow aliases of iris-classifier: the registry is read in this run" in said
+
+
 def test_b_a_tags_render_keeps_the_complete_render_stamp(tmp_path, upstream):
     inventory = copy_inventory(tmp_path)
     build = tmp_path / "build"

@@ -236,6 +236,10 @@ port-forward-grafana: setup ## Grafana at http://localhost:3000
 fit-table: setup ## Which LLM fits which GPU (preflight's fit check; ARGS="--max-model-len 8192 --max-num-seqs 8")
 	"$(BIN)/python" scripts/fit_table.py $(ARGS)
 
+.PHONY: dashboards
+dashboards: setup ## Regenerate roles/monitoring/files/dashboards/*.json (scripts/dashboards.py; ARGS=--check: drift)
+	"$(BIN)/python" scripts/dashboards.py $(ARGS)
+
 bench: setup ## Time the render path (bench/render.py)
 	@if [ ! -f bench/render.py ]; then echo "not implemented yet: bench/render.py does not exist"; exit 1; fi
 	"$(BIN)/python" bench/render.py

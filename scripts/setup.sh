@@ -43,6 +43,7 @@ TF_PLUGIN_MIRROR=${TF_PLUGIN_MIRROR:-/opt/tf-plugins}
 # Add one per line with the reason, e.g. `prometheus  # promtool check/test rules`.
 APT_PACKAGES=(
     prometheus-alertmanager  # amtool check-config / config routes test (tests/integration/test_alert_routing.py)
+    prometheus  # promtool check/test rules, the live Prometheus (tests/integration/test_alert_rules.py, test_observability_live.py)
 )
 
 # shellcheck source=scripts/lib.sh

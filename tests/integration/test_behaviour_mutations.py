@@ -208,6 +208,15 @@ MUTATIONS = {
         "stable_service=svc.name,",
         "canary_split",
     ),
+    # The platform alerts (roles/monitoring/templates/platform-alerts.yaml.j2): a metric no pinned exporter emits
+    # (the public original's mistake: a name KServe RawDeployment never exposes) is caught before any Prometheus runs.
+    "an alert reading a metric no scraped exporter emits (kserve_requests_total)": (
+        "azure-full",
+        "roles/monitoring/templates/platform-alerts.yaml.j2",
+        '(rate(rest_server_requests_total{path=~"/v2/models/.+/infer",status_code=~"5.."}[5m]))',
+        '(rate(kserve_requests_total{path=~"/v2/models/.+/infer",status_code=~"5.."}[5m]))',
+        "queries_scraped",
+    ),
     "KServe's own Ingresses left on the chart's istio class": (
         "azure-full",
         "roles/kserve/templates/values.yaml.j2",

@@ -1622,6 +1622,22 @@ MLFLOW = Emitter(
     ref="https://mlflow.org/docs/latest/api_reference/cli.html#mlflow-server (--expose-prometheus); "
     "community-charts mlflow templates/servicemonitor.yaml",
 )
+MLSERVER = Emitter(
+    "MLServer predictor pods of KServe (RawDeployment; the mlops-mlserver runtime), container port 'metrics' (8082)",
+    "Pod",
+    {"component": "predictor", "platform.mlops/server": "mlserver"},
+    "metrics",
+    ref="https://github.com/SeldonIO/MLServer/blob/1.5.0/docs/user-guide/metrics.md (rest_server_*, model_infer_*, "
+    "parallel_request_queue_*); roles/kserve/templates/inference-services.yaml.j2 (PodMonitor mlserver-predictors)",
+)
+VLLM = Emitter(
+    "vLLM predictor pods of KServe (the mlops-vllm runtime), container port 'http1' (8080, /metrics beside the API)",
+    "Pod",
+    {"component": "predictor", "platform.mlops/server": "vllm"},
+    "http1",
+    ref="https://docs.vllm.ai/en/v0.8.0/serving/metrics.html (vllm:*); "
+    "roles/kserve/templates/inference-services.yaml.j2 (PodMonitor vllm-predictors)",
+)
 CERT_MANAGER = Emitter(
     "cert-manager controller, Service port 'tcp-prometheus-servicemonitor' (9402)",
     "Service",
@@ -1707,7 +1723,12 @@ EXPORTERS: dict[str, tuple[Emitter, ...]] = {
     "keda_": (KEDA,),
     "karpenter_": (KARPENTER,),
     "DCGM_FI_": (DCGM_EXPORTER,),
-    "flask_http_request_": (MLFLOW,),
+    # MLflow 3.7's prometheus_exporter.py: prometheus_flask_exporter with defaults_prefix "mlflow"
+    "mlflow_http_request_": (MLFLOW,),
+    "rest_server_": (MLSERVER,),
+    "model_infer_": (MLSERVER,),
+    "parallel_request_queue_": (MLSERVER,),
+    "vllm:": (VLLM,),
     "certmanager_": (CERT_MANAGER,),
     "kyverno_": (KYVERNO,),
     "externalsecret_": (EXTERNAL_SECRETS,),
@@ -1724,6 +1745,20 @@ def emitters_of(metric: str, exporters: Mapping[str, tuple[Emitter, ...]]) -> tu
         if matches and len(key) > best[0]:
             best = (len(key), tuple(emitters))
     return best[1]
+
+
+def _kserve_predictor_pods(objs: list[dict]) -> Iterator[tuple[dict, dict, dict]]:
+    """(InferenceService, pod spec, pod metadata) of the predictor pods KServe makes at run time for each
+    InferenceService of the set that a runtime serves: the labels and the kserve-container (with the runtime's
+    ports) as serving.py derives them, so a PodMonitor of the predictors is judged like any other."""
+    from . import serving as S  # serving.py imports this module
+
+    runtimes = S._runtimes(objs)
+    for isvc in S._isvcs(objs):
+        matches = S.matching_runtimes(isvc, runtimes)
+        if matches:
+            pod = {"containers": [S._predictor_container(isvc, matches[0])]}
+            yield isvc, pod, {"labels": S.predictor_pod_labels(isvc, matches[0])}
 
 
 class _Scrapes:
@@ -1743,7 +1778,7 @@ class _Scrapes:
             for n in _of_kind(objs, "Namespace")
         }
         self.services = [o for o in [*objs, *also_present] if o.get("kind") == "Service"]
-        self.templates = list(pod_templates(objs))
+        self.templates = [*pod_templates(objs), *_kserve_predictor_pods(objs)]
         self.monitors = [
             m
             for m in objs

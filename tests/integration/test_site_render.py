@@ -20,7 +20,8 @@ FREE_FORM = {
     "cert-manager": ("resources", "global.leaderElection", "podLabels"),
     "aws-load-balancer-controller": ("serviceAccount.annotations", "podLabels", "resources"),
     "ingress-nginx": ("controller.service.annotations", "controller.resources", "controller.extraArgs"),
-    "mlflow": ("serviceAccount.annotations", "extraPodLabels", "resources", "ingress.annotations"),
+    # extraArgs: "a map of arguments and values to pass to the `mlflow server` command" (its values.yaml)
+    "mlflow": ("serviceAccount.annotations", "extraPodLabels", "resources", "ingress.annotations", "extraArgs"),
     "kube-prometheus-stack": (
         "prometheus.prometheusSpec.resources",
         "prometheus.prometheusSpec.storageSpec",

@@ -190,8 +190,8 @@ MUTATIONS = {
     "a predictor's PodDisruptionBudget selecting the InferenceService's name, not its pods": (
         "aws-full",
         "roles/kserve/templates/inference-services.yaml.j2",
-        "    matchLabels: {{ {'app': 'isvc.' ~ track.isvc ~ '-predictor'} | to_json }}",
-        "    matchLabels: {{ {'app': 'isvc.' ~ track.isvc} | to_json }}",
+        "    matchLabels: {{ {'app': 'isvc.' ~ isvc ~ '-predictor'} | to_json }}",
+        "    matchLabels: {{ {'app': 'isvc.' ~ isvc} | to_json }}",
         "predictors_guarded",
     ),
     "vLLM left on its default port 8000 (the runtime and the monitor say 8080)": (

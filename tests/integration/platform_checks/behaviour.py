@@ -1148,7 +1148,7 @@ def tls(
             shown = host or "(every host)"
             result.examined.append(f"{who(ingress)} host {shown} ({'ALB' if alb else 'certificate from the cluster'})")
             served_by = ingress
-            if not alb and _s(_annotations(ingress).get(NGINX_CANARY)) == "true":
+            if not alb and is_nginx_canary(ingress):
                 # ingress-nginx serves a canary Ingress inside the server of its main Ingress (same class and host):
                 # TLS, like every server-level setting, is the main one's.
                 # Ref https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#canary
@@ -1171,12 +1171,17 @@ def tls(
 NGINX_CANARY = "nginx.ingress.kubernetes.io/canary"
 
 
+def is_nginx_canary(ingress: Mapping) -> bool:
+    """An ingress-nginx canary Ingress (annotation canary: "true"), served inside its main Ingress's server."""
+    return _s(_annotations(ingress).get(NGINX_CANARY)).lower() == "true"
+
+
 def _canary_main(canary: Mapping, host: str, index: _Ingresses) -> Mapping | None:
     """The non-canary Ingress of the same class serving ``host``: the server a canary Ingress joins."""
     for ingress in index.ingresses:
         if (
             ingress is not canary
-            and _s(_annotations(ingress).get(NGINX_CANARY)) != "true"
+            and not is_nginx_canary(ingress)
             and index.class_name(ingress) == index.class_name(canary)
             and host in _hosts(ingress)
         ):

@@ -39,7 +39,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 
-from .behaviour import Result, _annotations, _spec, who
+from .behaviour import Result, _annotations, _spec, is_nginx_canary, who
 from .wiring import _labels, _meta, _ns, selector_matches
 
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
@@ -362,10 +362,6 @@ def _targets(ingress: Mapping, service: Mapping, problems: list) -> list[tuple[s
     return targets
 
 
-def _is_canary(ingress: Mapping) -> bool:
-    return str(_annotations(ingress).get(NGINX + "canary")).lower() == "true"
-
-
 def _canary_weight(ingress: Mapping, problems: list):
     annotations = _annotations(ingress)
     total_text = annotations.get(NGINX + "canary-weight-total", "100")
@@ -405,10 +401,10 @@ def canary_split(objs: Iterable[dict]) -> Result:
             targets = _targets(ingress, service, result.problems)
             if not any(
                 (_ns(ingress), name) in served or name.endswith("-predictor") for name, _port, _w in targets
-            ) and not _is_canary(ingress):
+            ) and not is_nginx_canary(ingress):
                 continue
             key = (_ns(ingress), _spec(ingress).get("ingressClassName"), host, path)
-            if _is_canary(ingress):
+            if is_nginx_canary(ingress):
                 weight = _canary_weight(ingress, result.problems)
                 if weight is None:
                     continue
@@ -418,8 +414,8 @@ def canary_split(objs: Iterable[dict]) -> Result:
     for (namespace, class_name, host, path), entries in sorted(routes.items(), key=lambda item: str(item[0])):
         route = f"{host or '*'}{path} ({class_name}, {namespace})"
         result.examined.append(f"route {route}")
-        canary_entries = [e for e in entries if _is_canary(e[0])]
-        stable_entries = [e for e in entries if not _is_canary(e[0])]
+        canary_entries = [e for e in entries if is_nginx_canary(e[0])]
+        stable_entries = [e for e in entries if not is_nginx_canary(e[0])]
         if canary_entries and not stable_entries:
             result.problems.append(
                 f"{who(canary_entries[0][0])}: a canary Ingress for {route} without a non-canary Ingress of the same "

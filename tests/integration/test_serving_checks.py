@@ -295,12 +295,12 @@ def canary_on_8080(objs: list) -> None:
 
 
 def canary_twin_on_another_host(objs: list) -> None:
-    canary = _ingresses(objs, S._is_canary)[0]
+    canary = _ingresses(objs, S.is_nginx_canary)[0]
     canary["spec"]["rules"][0]["host"] = "elsewhere." + DOMAIN
 
 
 def canary_to_other_serving(objs: list) -> None:
-    canary = _ingresses(objs, S._is_canary)[0]
+    canary = _ingresses(objs, S.is_nginx_canary)[0]
     llm = next(
         o
         for o in objs

@@ -94,9 +94,10 @@ help: ## Show the targets
 setup: ## Create/refresh .venv: Python 3.11 + the lock, helm, kubectl, terraform.rc, collection link
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" scripts/setup.sh
 
-lock: ## Regenerate requirements/{dev,checkov}.txt from requirements/{dev,checkov}.in
+lock: ## Regenerate requirements/{dev,checkov,nca}.txt from requirements/{dev,checkov,nca}.in
 	@PYTHON="$(PYTHON)" LOCK_NAME=dev scripts/lock.sh
 	@PYTHON="$(PYTHON)" LOCK_NAME=checkov scripts/lock.sh
+	@PYTHON="$(PYTHON)" LOCK_NAME=nca scripts/lock.sh
 
 ##@ Tests
 .PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit pipeline pipeline-image integration molecule molecule-kind docs build fmt

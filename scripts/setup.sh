@@ -4,7 +4,7 @@
 # Idempotent and cheap when nothing changed: every step checks a stamp or the
 # current state before doing any work. Steps:
 #   1. .venv with Python 3.11 and requirements/dev.txt (stamp: lock file hash)
-#   1b. .venv/checkov: checkov in its own venv (stamp: requirements/checkov.txt hash)
+#   1b. .venv/checkov, .venv/nca: checkov and network-config-analyzer in their own venvs (stamps: their locks)
 #   1c. the local ML lifecycle proof's venvs (tests/integration/test_ml_lifecycle.py):
 #       .venv/mlflow-server (Python 3.11, requirements/mlflow-server.txt), and, when a Python 3.10
 #       is found (the serving runtime's minor), .venv/ml-pipeline (pipeline/ from its hashed locks)
@@ -92,18 +92,20 @@ ensure_requirements() {
     DID_WORK=1
 }
 
-# checkov (Terraform policy scan) in its own venv under .venv/checkov: its
-# dependency pins clash with the main tool set. Stamp: its lock file's hash.
-ensure_checkov() {
-    local lock=$ROOT/requirements/checkov.txt stamp=$STAMPS/checkov.sha256 want
-    [ -f "$lock" ] || die "$lock is missing; run 'make lock'"
+# A tool whose dependency pins clash with the main tool set, in its own venv under .venv/NAME from
+# requirements/NAME.txt (its lock, `LOCK_NAME=NAME scripts/lock.sh`): checkov (Terraform and manifest policy
+# scan) and nca (network-config-analyzer: NetworkPolicy reachability; pins PyYAML and networkx exactly).
+# Stamp: the lock file's hash. Usage: ensure_tool_venv NAME BINARY
+ensure_tool_venv() {
+    local name=$1 binary=$2 lock=$ROOT/requirements/$1.txt stamp=$STAMPS/$1.sha256 want
+    [ -f "$lock" ] || die "$lock is missing; run 'LOCK_NAME=$name scripts/lock.sh'"
     want=$(sha256 "$lock")
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/checkov/bin/checkov" ]; then
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/$name/bin/$binary" ]; then
         return
     fi
-    log "installing $lock into $VENV/checkov"
-    [ -x "$VENV/checkov/bin/python" ] || "$PYTHON" -m venv "$VENV/checkov"
-    pip_quiet "$VENV/checkov/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$lock"
+    log "installing $lock into $VENV/$name"
+    [ -x "$VENV/$name/bin/python" ] || "$PYTHON" -m venv "$VENV/$name"
+    pip_quiet "$VENV/$name/bin/python" -m pip install --disable-pip-version-check --quiet --progress-bar off -r "$lock"
     mkdir -p "$STAMPS"
     echo "$want" >"$stamp"
     DID_WORK=1
@@ -347,7 +349,8 @@ DID_WORK=0
 main() {
     ensure_venv
     ensure_requirements
-    ensure_checkov
+    ensure_tool_venv checkov checkov
+    ensure_tool_venv nca nca
     ensure_ml_venvs
     ensure_k8s_tools
     ensure_terraform_rc

@@ -21,7 +21,15 @@ FREE_FORM = {
     "aws-load-balancer-controller": ("serviceAccount.annotations", "podLabels", "resources"),
     "ingress-nginx": ("controller.service.annotations", "controller.resources", "controller.extraArgs"),
     # extraArgs: "a map of arguments and values to pass to the `mlflow server` command" (its values.yaml)
-    "mlflow": ("serviceAccount.annotations", "extraPodLabels", "resources", "ingress.annotations", "extraArgs"),
+    # podSecurityContext: the pod's securityContext, passed as it is (toYaml in templates/deployment.yaml)
+    "mlflow": (
+        "serviceAccount.annotations",
+        "extraPodLabels",
+        "resources",
+        "ingress.annotations",
+        "extraArgs",
+        "podSecurityContext",
+    ),
     "kube-prometheus-stack": (
         "prometheus.prometheusSpec.resources",
         "prometheus.prometheusSpec.storageSpec",
@@ -136,8 +144,12 @@ def test_b_every_values_key_exists_in_the_chart(rendered, upstream, name):
 
 
 # Keys a chart's templates read although its values.yaml names them only in a comment (checked by reading
-# the chart's templates: cert-manager's deployment and serviceaccount templates use them).
-DOCUMENTED_ONLY = {"cert-manager": ("serviceAccount.annotations", "serviceAccount.labels")}
+# the chart's templates: cert-manager's deployment and serviceaccount templates use them; grafana's
+# clusterrole and clusterrolebinding templates read rbac.useExistingClusterRole).
+DOCUMENTED_ONLY = {
+    "cert-manager": ("serviceAccount.annotations", "serviceAccount.labels"),
+    "kube-prometheus-stack": ("grafana.rbac.useExistingClusterRole",),
+}
 
 
 def find(objects, kind, name, namespace=None):

@@ -185,9 +185,10 @@ class ActionModule(PlatformAction):
         if stamp and not left_out and not for_apply and not self._task.check_mode:
             reuse.write_stamp(dest, stamp)
         folders = {r["component"]: r["folder"] for r in result["releases"]}
+        counts = {r["component"]: r["manifests"] for r in result["releases"]}
         picked = picked if picked is not None else [True] * len(validated)
         pending = [
-            pending_entry(release, args, folders[release["component"]])
+            pending_entry(release, args, folders[release["component"]], counts[release["component"]])
             for release, chosen in zip(validated, picked, strict=True)
             if chosen
         ]

@@ -21,8 +21,9 @@ import os
 import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
+from ansible_collections.mlops.platform.plugins.module_utils import network_policies
 from ansible_collections.mlops.platform.plugins.module_utils.chart_mirror import pull_command
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels
@@ -88,6 +89,15 @@ class ReleaseSpec:
     create_namespace: bool = True
     namespace_labels: dict = field(default_factory=dict)
     kube_version: str | None = None
+    derive: dict = field(default_factory=dict)
+
+
+# Derivers a release description names in ``derive.with``: (the kinds they read, function(objects, params) ->
+# the objects to add to the release's manifests). They run after every other release is rendered, with the
+# objects of all of them (see render_all).
+DERIVERS = {
+    "network_policies": (network_policies.KINDS, network_policies.derive),
+}
 
 
 @dataclass(frozen=True)
@@ -449,6 +459,7 @@ class ReleaseResult:
     current: bool
     diff: dict | None = None
     folder: str = ""
+    manifests: int = 0  # our manifests (those a ``derive`` adds included)
 
 
 @dataclass(frozen=True)
@@ -471,7 +482,7 @@ def _render(spec: ReleaseSpec, dest: str, helm: str | None, helm_id: str, run) -
 def _write(job: _Render, check_mode: bool, want_diff: bool, plan_root: str | None) -> ReleaseResult:
     spec, dest = job.spec, job.dest
     if job.rendered is None:
-        return ReleaseResult(spec.component, [], None, [], True, folder=dest)
+        return ReleaseResult(spec.component, [], None, [], True, folder=dest, manifests=len(spec.manifests))
     files = job.rendered.files
     changed, diff = sync_files(dest, files, check_mode=check_mode, unified=want_diff)
     folder = dest
@@ -482,7 +493,14 @@ def _write(job: _Render, check_mode: bool, want_diff: bool, plan_root: str | Non
     if not check_mode:
         sync_files(dest, {KEY_FILE: key_file_text(job.key, files)}, names=(KEY_FILE,))
     return ReleaseResult(
-        spec.component, changed, job.rendered.object_count, job.rendered.dropped, False, diff=diff, folder=folder
+        spec.component,
+        changed,
+        job.rendered.object_count,
+        job.rendered.dropped,
+        False,
+        diff=diff,
+        folder=folder,
+        manifests=len(spec.manifests),
     )
 
 
@@ -586,10 +604,13 @@ def render_all(
     duplicates = sorted({c for c in components if components.count(c) > 1})
     if duplicates:
         raise PlatformError(f"two releases render into the same folder: {', '.join(duplicates)}")
+    # Releases with ``derive`` are made from the others' rendered objects: rendered after them.
+    derived = [spec for spec in specs if spec.derive]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
             pool.submit(_render, spec, os.path.join(dest_root, spec.component), helm, helm_identity, run)
             for spec in specs
+            if not spec.derive
         ]
     jobs, errors, fetches = [], [], []
     for future in futures:
@@ -603,6 +624,10 @@ def render_all(
         errors.insert(0, fetch_failures_message(fetches))
     if errors:
         raise PlatformError("\n".join(errors) if fetches else "; ".join(errors))
+    for spec in derived:
+        spec = replace(spec, manifests=[*spec.manifests, *derive_objects(spec, jobs)])
+        jobs.append(_render(spec, os.path.join(dest_root, spec.component), helm, helm_identity, run))
+    jobs.sort(key=lambda job: components.index(job.spec.component))
     if requires is not None:
         # ``requires``: {catalog, enabled, owners (component -> role)}; a release whose kinds no enabled
         # component provides would fail at apply: refuse before anything is written.
@@ -615,6 +640,29 @@ def render_all(
         if problems:
             raise PlatformError("components need components that are disabled: " + "; ".join(problems))
     return [_write(job, check_mode, want_diff, plan_root) for job in jobs]
+
+
+def derive_objects(spec: ReleaseSpec, jobs: list) -> list:
+    """The objects ``spec.derive`` ({with: a DERIVERS name, params}) makes from the objects of the rendered
+    ``jobs`` (only the kinds the deriver reads are parsed; namespaced objects without a namespace get their
+    release's, as helm would install them)."""
+    name = spec.derive.get("with")
+    if name not in DERIVERS:
+        raise PlatformError(f"{spec.component}: derive.with {name!r} is not one of {', '.join(sorted(DERIVERS))}")
+    kinds, function = DERIVERS[name]
+    objects = []
+    for job in jobs:
+        for text in _object_texts(job):
+            for _raw, doc in split_documents(text, kinds):
+                # A chart's List (the ALB controller's IngressClass) counts as its items.
+                for obj in doc.get("items") or [] if doc.get("kind") == "List" else [doc]:
+                    if not isinstance(obj, dict) or obj.get("kind") not in kinds:
+                        continue
+                    meta = obj.setdefault("metadata", {})
+                    if obj.get("kind") != "Namespace":
+                        meta.setdefault("namespace", job.spec.namespace)
+                    objects.append(obj)
+    return function(objects, spec.derive.get("params") or {})
 
 
 def _object_texts(job: _Render) -> list:
@@ -645,6 +693,7 @@ RELEASE_OPTIONS = dict(
     create_namespace=dict(type="bool", default=True),
     wave=dict(type="raw"),
     requires_all_releases=dict(type="bool", default=False),
+    derive=dict(type="dict", default={}),
 )
 
 ARGUMENT_SPEC = dict(
@@ -688,14 +737,16 @@ def release_spec(release: dict, params: dict) -> ReleaseSpec:
             release["namespace"], params["pod_security"], params["pod_security_default"]
         ),
         kube_version=params["kube_version"],
+        derive=release.get("derive") or {},
     )
 
 
-def pending_entry(release: dict, params: dict, folder: str) -> dict:
+def pending_entry(release: dict, params: dict, folder: str, manifests: int | None = None) -> dict:
     """What apply needs of a validated release: names, wave, object counts, chart source, rendered folder.
 
     No values and no objects: the rendered files are the source of those, and the fact stays small
-    (a failing task never prints a release's values).
+    (a failing task never prints a release's values). ``manifests``: the count the render reports (a
+    ``derive`` adds objects to the description's).
     """
     entry = {
         "component": release["component"],
@@ -704,7 +755,7 @@ def pending_entry(release: dict, params: dict, folder: str) -> dict:
         "wave": int(release["wave"] or 0),
         "create_namespace": release["create_namespace"],
         "manifests_pre": len(release["manifests_pre"]),
-        "manifests": len(release["manifests"]),
+        "manifests": len(release["manifests"]) if manifests is None else manifests,
         "drop": release["drop"],
         "folder": folder,
         "chart_ref": None,
@@ -755,6 +806,7 @@ def render_releases(params: dict, check_mode: bool, want_diff: bool, run, find_h
                 objects=r.objects,
                 dropped=r.dropped,
                 folder=r.folder,
+                manifests=r.manifests,
             )
             for r in results
         ],

@@ -92,6 +92,15 @@ options:
             a render that C(--tags) leaves incomplete is refused.
         type: bool
         default: false
+      derive:
+        description:
+          - Objects made from the rendered objects of every other release, added to the release's manifests
+            after those are rendered (render and apply alike); the release should set
+            O(releases[].requires_all_releases).
+          - C(with) names the deriver (C(network_policies), module_utils/network_policies.py), C(params) its
+            parameters.
+        type: dict
+        default: {}
   components:
     description:
       - The component catalog (C(platform_component_catalog)); describe the releases from the play's
@@ -204,6 +213,10 @@ releases:
         - The folder holding the release's rendered files.
         - Under O(for_apply) in check mode, the plan folder for a changed release.
       type: str
+    manifests:
+      description: Number of our manifests of the release (those O(releases[].derive) made included).
+      type: int
+      sample: 3
 plan_dir:
   description: The temporary plan folder (O(for_apply) in check mode); the caller removes it.
   returned: with O(for_apply) in check mode

@@ -37,14 +37,8 @@ POLICIES = {
 }
 # Platform objects a rule may deny, with the reason: (policy/rule, kind, name pattern) -> why. An exclusion that no
 # longer fails is an error (remove it).
-EXCLUSIONS: dict[tuple[str, str, str], str] = {
-    ("require-resource-limits/pod-resources", "Pod", "ml-pipeline-*"): (
-        "the pipeline's workflow pods: Argo's executor containers (init, wait) get no resources, because the "
-        "argo_workflows role sets no executor.resources in the controller configuration (Argo's default: none). "
-        "Their main containers pass (checked below). Fix in roles/argo_workflows (chart value executor.resources) "
-        "before require-resource-limits is Enforce (prod)."
-    ),
-}
+# None today: the argo_workflows role gives the executor containers resources (argo_workflows_executor_resources).
+EXCLUSIONS: dict[tuple[str, str, str], str] = {}
 EXECUTOR_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}
 
 

@@ -43,6 +43,7 @@ CONFIG_KEYS = (
     "infrastructure_backend_config",
     "platform_tls",
     "cert_manager_acme_email",
+    "platform_user_groups",
     "toggles",
 )
 PLAN_IN_RENDER = ("auto", "always", "never")
@@ -753,6 +754,8 @@ def preflight_problems(config, isdir=os.path.isdir) -> list:
     # What the cloud layer and the clouds enforce later (names, regions, architectures, networks).
     if profile is not None:
         problems += profile.cloud_layer_problems(config)
+        # Who holds the platform's user roles (roles/rbac), in this cloud's form (ARN, GUID, group name).
+        problems += profile.user_group_problems(config.get("platform_user_groups"))
     problems += key_problems(config)
     problems += value_problems(config)
     problems += pipeline_problems(config)

@@ -50,6 +50,7 @@ ENDPOINT_SERVICES = (
 UNIMPLEMENTED_APIS = {
     "enable_eks_addons": "aws_eks_addon: moto has no CreateAddon (404)",
     "enable_karpenter_access_entry": "aws_eks_access_entry: moto has no CreateAccessEntry (404)",
+    "enable_user_access_entries": "aws_eks_access_entry (platform users): moto has no CreateAccessEntry (404)",
 }
 
 # The emulator's artifacts, one override each, WITH the reason (printed by the test).

@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from ansible_collections.mlops.platform.plugins.module_utils._cloud import facts
 from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import (
+    USER_ROLES,
     CloudProfile,
     derived_name_problems,
     ipv4_network,
@@ -17,6 +18,7 @@ from ansible_collections.mlops.platform.plugins.module_utils._cloud.base import 
     register,
     show,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 
 # NVIDIA GPU families (AMD g4ad and Inferentia/Trainium are not: the platform schedules on nvidia.com/gpu).
 GPU_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en")
@@ -68,6 +70,30 @@ class AwsProfile(CloudProfile):
             "service_account_labels": {},
             "pod_labels": {},
         }
+
+    # ------------------------------------------------------------------ platform users (RBAC)
+    # An IAM role reaches Kubernetes through an EKS access entry (terraform/modules/eks/access.tf) whose
+    # kubernetes_groups name the group per platform user role; the RoleBindings bind that group.
+    # Ref https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html
+    user_group_noun = "an IAM role ARN"
+    user_group_format = "arn:aws:iam::<12-digit account id>:role/<name>"
+    user_group_example = "arn:aws:iam::123456789012:role/mlops-data-scientists"
+    _user_group_re = _identity_re
+    # EKS refuses kubernetes_groups that start with "system:" (and "eks:"); ours are prefixed "mlops:".
+    _group_prefix = "mlops:"
+
+    def _rbac_group(self, entry: str, role: str) -> str:
+        return self._group_prefix + role.replace("_", "-")
+
+    def user_access_entries(self, groups) -> dict:
+        problems = self.user_group_problems(groups)
+        if problems:
+            raise PlatformError("; ".join(problems))
+        entries: dict = {}
+        for role in USER_ROLES:
+            for arn in (groups or {}).get(role) or []:
+                entries.setdefault(arn, set()).add(self._rbac_group(arn, role))
+        return {arn: sorted(entries[arn]) for arn in sorted(entries)}
 
     def object_store_problems(
         self, bucket, account=None, bucket_var: str = "bucket", account_var: str = "account"
@@ -442,6 +468,10 @@ class AwsProfile(CloudProfile):
                 for key in pools
                 if self.pool_provisioner(key) == "node_group"
             }
+        access = self.user_access_entries(settings.get("user_groups"))
+        if access:
+            # terraform/modules/eks/access.tf: one access entry per IAM role of platform_user_groups.
+            variables["user_access_entries"] = access
         return variables
 
     # Versions pinned, never `latest` (a new AMI release would drift, i.e. replace, every node).

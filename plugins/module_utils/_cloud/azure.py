@@ -93,6 +93,19 @@ class AzureProfile(CloudProfile):
             "pod_labels": {"azure.workload.identity/use": "true"},
         }
 
+    # ------------------------------------------------------------------ platform users (RBAC)
+    # AKS with Microsoft Entra ID integration puts the user's Entra group object IDs in the groups the API
+    # server sees: a RoleBinding subject {kind: Group, name: <object ID>} grants the group directly.
+    # Ref https://learn.microsoft.com/en-us/azure/aks/azure-ad-rbac
+    user_group_noun = "a Microsoft Entra ID group object ID"
+    user_group_format = "a GUID"
+    user_group_example = "33333333-3333-3333-3333-333333333333"
+    _user_group_re = _identity_re
+
+    def _rbac_group(self, entry: str, role: str) -> str:
+        # Entra ID issues object IDs in lowercase; a RoleBinding's group name is compared as written.
+        return entry.lower()
+
     def object_store_problems(
         self, bucket, account=None, bucket_var: str = "bucket", account_var: str = "account"
     ) -> list:

@@ -19,6 +19,9 @@ from ansible_collections.mlops.platform.plugins.module_utils.errors import Platf
 CAPACITY_TYPES = ("on_demand", "spot")
 INGRESS_SCHEMES = ("internet-facing", "internal")
 BACKEND_PROTOCOLS = ("HTTP", "HTTPS")
+# The platform's user roles (platform_user_groups keys; roles/rbac grants each in its namespaces).
+USER_ROLES = ("view", "deploy_models", "run_pipelines")
+USER_GROUPS_VAR = "platform_user_groups"
 
 # RFC 1123 subdomain (Kubernetes object names, Secret names, hosts); a host may start with "*.".
 _DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -779,6 +782,83 @@ class CloudProfile:
 
     def _gpu_instance_types(self) -> tuple:
         return ()
+
+    # ------------------------------------------------------------------ platform users (RBAC)
+    # How an entry of platform_user_groups is written on this cloud, and how it reaches Kubernetes.
+    user_group_noun = ""  # "an IAM role ARN"
+    user_group_format = ""
+    user_group_example = ""
+    _user_group_re = re.compile(r"(?!)")
+    _user_group_hint = True  # whether another cloud's messages may say "this is <my noun>" (not for catch-alls)
+
+    def is_user_group(self, value) -> bool:
+        """Whether ``value`` is spelled like an entry of ``platform_user_groups`` on this cloud."""
+        return isinstance(value, str) and bool(self._user_group_re.match(value))
+
+    def user_group_problems(self, groups, var: str = USER_GROUPS_VAR) -> list:
+        """Problems with ``platform_user_groups`` ({view, deploy_models, run_pipelines} -> entries), each naming
+        the key path and the form this cloud wants; empty when valid or not set (null)."""
+        if groups is None:
+            return []
+        if not isinstance(groups, dict):
+            return [
+                f"{var}: must be a mapping of {', '.join(USER_ROLES)} -> list of {self.user_group_noun}s, "
+                f"got {show(groups)}"
+            ]
+        problems = []
+        for role in sorted(groups, key=str):
+            entries = groups[role]
+            if role not in USER_ROLES:
+                problems.append(
+                    f"{var}: unknown key {show(role)}; the platform's user roles are {', '.join(USER_ROLES)}"
+                )
+            elif entries is not None and not isinstance(entries, list):
+                problems.append(f"{var}.{role}: must be a list of {self.user_group_noun}s, got {show(entries)}")
+            else:
+                for index, entry in enumerate(entries or []):
+                    problems += [f"{var}.{role}[{index}]: {reason}" for reason in self._user_group_reasons(entry)]
+        return problems
+
+    def _user_group_reasons(self, value) -> list:
+        if self.is_user_group(value):
+            return []
+        wanted = (
+            f"on {self.name} use {self.user_group_noun} ({self.user_group_format}) such as {self.user_group_example}"
+        )
+        other = self._other_cloud("is_user_group", value)
+        if other is not None and other._user_group_hint:
+            return [f"{show(value)} is {other.user_group_noun}; {wanted}"]
+        return [f"{show(value)} is not {self.user_group_noun}; {wanted}"]
+
+    def rbac_group(self, entry, role: str) -> str:
+        """The Kubernetes group name that the API server sees for the members of ``entry`` given ``role``."""
+        if role not in USER_ROLES:
+            raise PlatformError(f"rbac role {show(role)} is not one of {', '.join(USER_ROLES)}")
+        reasons = self._user_group_reasons(entry)
+        if reasons:
+            raise PlatformError(f"{USER_GROUPS_VAR}.{role}: {reasons[0]}")
+        return self._rbac_group(entry, role)
+
+    def _rbac_group(self, entry: str, role: str) -> str:
+        raise NotImplementedError
+
+    def rbac_subject(self, entry, role: str) -> dict:
+        """The RoleBinding subject that grants ``role`` to the members of ``entry`` (a Group subject)."""
+        return {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": self.rbac_group(entry, role)}
+
+    def rbac_subjects(self, entries, role: str) -> list:
+        """The subjects of the RoleBinding of ``role``: one per distinct group, sorted by name."""
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise PlatformError(f"{USER_GROUPS_VAR}.{role}: must be a list, got {show(entries)}")
+        names = sorted({self.rbac_group(entry, role) for entry in entries})
+        return [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": name} for name in names]
+
+    def user_access_entries(self, groups) -> dict:
+        """Cloud principal -> the Kubernetes groups the cloud layer must map it to (EKS access entries);
+        empty where the cloud's identity reaches Kubernetes as the group itself."""
+        return {}
 
 
 def _label_value(value) -> str:

@@ -82,6 +82,19 @@ class LocalProfile(CloudProfile):
     def _workload_identity(self, identity) -> dict:
         return {"service_account_annotations": {}, "service_account_labels": {}, "pod_labels": {}}
 
+    # ------------------------------------------------------------------ platform users (RBAC): plain groups
+    # A local (kind) cluster has no cloud directory: an entry is the Kubernetes group its authenticator
+    # gives (a client certificate's O=, an OIDC groups claim), bound as it is. "system:" groups are the
+    # API server's own.
+    user_group_noun = "a Kubernetes group name"
+    user_group_format = "the group the cluster's authenticator gives, not system:*"
+    user_group_example = "mlops-data-scientists"
+    _user_group_re = re.compile(r"^(?!system:)[^\s]{1,253}$")
+    _user_group_hint = False  # every string is a group name here: never "this is a Kubernetes group name" elsewhere
+
+    def _rbac_group(self, entry: str, role: str) -> str:
+        return entry
+
     # ------------------------------------------------------------------ object store: in-cluster MinIO
     def object_store_problems(
         self, bucket, account=None, bucket_var: str = "bucket", account_var: str = "account"

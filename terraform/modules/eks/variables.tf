@@ -155,6 +155,27 @@ variable "enable_karpenter_access_entry" {
   default     = true
 }
 
+variable "user_access_entries" {
+  description = "The platform's users: IAM role ARN -> the Kubernetes groups its EKS access entry (type STANDARD, no access policy) puts it in; the RoleBindings of the Ansible layer (roles/rbac) bind those groups. Computed from the inventory's platform_user_groups. The cluster creator's role already has an entry (bootstrap_cluster_creator_admin_permissions): do not list it."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for arn in keys(var.user_access_entries) : can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/", arn))])
+    error_message = "user_access_entries: keys must be IAM role ARNs (arn:aws:iam::<12-digit account id>:role/<name>)."
+  }
+  validation {
+    condition     = alltrue(flatten([for groups in values(var.user_access_entries) : [for g in groups : length(g) > 0 && !startswith(g, "system:") && !startswith(g, "eks:")]]))
+    error_message = "user_access_entries: Kubernetes group names must be non-empty and must not start with system: or eks: (EKS refuses them)."
+  }
+}
+
+variable "enable_user_access_entries" {
+  description = "Create the access entries of user_access_entries. Turn off only where the EKS access entry API does not exist (the moto emulator in tests)."
+  type        = bool
+  default     = true
+}
+
 # -------------------------------------------------------------- node pools ----
 
 variable "node_pools" {

@@ -146,6 +146,18 @@ variable "enable_karpenter_access_entry" {
   default     = true
 }
 
+variable "user_access_entries" {
+  description = "IAM role ARN -> Kubernetes groups of its EKS access entry (the platform's users; from platform_user_groups, roles/rbac)."
+  type        = map(list(string))
+  default     = {}
+}
+
+variable "enable_user_access_entries" {
+  description = "Create the access entries of user_access_entries. false only where the access entry API does not exist (the moto emulator)."
+  type        = bool
+  default     = true
+}
+
 variable "db_performance_insights_enabled" {
   description = "RDS Performance Insights on the MLflow database. false only where the API does not keep it (the moto emulator)."
   type        = bool

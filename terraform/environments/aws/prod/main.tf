@@ -20,6 +20,8 @@ module "platform" {
 
   enable_eks_addons               = var.enable_eks_addons
   enable_karpenter_access_entry   = var.enable_karpenter_access_entry
+  enable_user_access_entries      = var.enable_user_access_entries
+  user_access_entries             = var.user_access_entries
   db_performance_insights_enabled = var.db_performance_insights_enabled
 
   force_destroy            = false

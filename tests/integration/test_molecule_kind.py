@@ -231,11 +231,13 @@ def test_kind_inventory_renders_every_component_that_works_on_kind(kind_render):
         "kserve_crd",
         "kserve_models",
         "kyverno",
+        "kyverno_policies",
         "local_services",
         "ml_pipeline",
         "mlflow",
         "monitoring",
         "monitoring_crd",
+        "rbac",
     ]
 
 

@@ -48,6 +48,7 @@ FREE_FORM = {
     "keda": ("prometheus.operator.serviceMonitor.additionalLabels",),
     "external-secrets": ("serviceAccount.annotations", "serviceAccount.extraLabels", "podLabels", "resources"),
     "argo-workflows": (
+        "executor.resources",
         "workflow.serviceAccount.annotations",
         "workflow.serviceAccount.labels",
         "controller.workflowDefaults",

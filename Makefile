@@ -101,7 +101,7 @@ lock: ## Regenerate requirements/{dev,checkov,nca}.txt from requirements/{dev,ch
 
 ##@ Tests
 .PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit pipeline pipeline-image integration molecule molecule-kind docs build fmt
-test: setup ## THE test command (~14 min on 2 cores, ~17 min with the first set-up): lint, sanity, unit, pipeline, integration, molecule, docs, build, summary
+test: setup ## THE test command (~15 min on 2 cores, ~18 min with the first set-up): lint, sanity, unit, pipeline, integration, molecule, docs, build, summary
 	@scripts/test-all.sh lint sanity unit pipeline integration molecule docs build
 
 # Runs every linter even when an earlier one fails, so one run shows all findings.

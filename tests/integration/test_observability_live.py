@@ -49,6 +49,7 @@ from .observability import scrape
 from .platform_checks import manifests
 from .platform_checks.behaviour import parse_promql
 from .test_alert_routing import Converter, alerting_objects, monitoring
+from .test_promote import BAD_REQUEST, GOOD_REQUEST, MAKE_MODEL
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -58,21 +59,6 @@ SERVING_VENV = REPO / ".venv" / "ml-serving"
 RULE = "mlops-platform-alerts"
 # The predictors this test runs (InferenceServices of the aws-full inventory): good traffic, and half bad.
 STABLE, CANARY = "iris", "iris-canary"
-MAKE_MODEL = """
-import sys
-import mlflow.sklearn
-from sklearn.linear_model import LogisticRegression
-X = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5], [4.9, 3.0, 1.4, 0.2]]
-mlflow.sklearn.save_model(LogisticRegression(max_iter=200).fit(X, [0, 2, 1, 0]), sys.argv[1])
-"""
-GOOD_REQUEST = {
-    "inputs": [
-        {"name": f"f{i}", "shape": [1], "datatype": "FP64", "data": [v]} for i, v in enumerate([5.1, 3.5, 1.4, 0.2])
-    ],
-    "parameters": {"content_type": "pd"},
-}
-# Four values as one input: the model cannot take it, MLServer answers 500.
-BAD_REQUEST = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]}
 # Metric families the local targets emit (the alerts and panels over them must return series here).
 LIVE_PREFIXES = ("rest_server_", "model_infer_", "mlflow_http_", "up")
 _COMPARISON = re.compile(r"\s*(==|!=|>=|<=|>|<)\s*-?[0-9.e+]+\s*$")
@@ -344,18 +330,7 @@ class Stack:
             },
             "scrape_configs": jobs,
         }
-        path = self.logs / "prometheus.yml"
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
-        port = servers.free_port()
-        argv = [
-            "prometheus",
-            f"--config.file={path}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            f"--storage.tsdb.path={self.logs / 'tsdb'}",
-        ]
-        server = servers.Server("prometheus", argv, self.logs / "prometheus.log", env=clean_env(), cwd=self.logs)
-        server.url = f"http://127.0.0.1:{port}"
-        return server.ready_or_stop(lambda: servers.http_ok(server.url + "/-/ready"), 30)
+        return servers.start_prometheus(config, self.logs, clean_env())
 
     # ------------------------------------------------------------------ traffic
     def wait_for(self, query: str, what: str, count: int = 1, deadline: float = 40) -> list:
@@ -511,18 +486,8 @@ def _planted(objs: list[dict]) -> list[dict]:
 def test_planted_monitor_defects_are_seen(stack):
     """The same servers scraped through defective monitors: the checks above would fail."""
     jobs = scrape.scrape_configs(_planted(stack.objs), stack.bindings(), stack.monitor_secrets())
-    path = stack.logs / "prometheus-planted.yml"
-    path.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}, sort_keys=False))
-    port = servers.free_port()
-    argv = [
-        "prometheus",
-        f"--config.file={path}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--storage.tsdb.path={stack.logs / 'tsdb-planted'}",
-    ]
-    planted = servers.Server("prometheus-planted", argv, stack.logs / "prometheus-planted.log", env=clean_env())
-    planted.url = f"http://127.0.0.1:{port}"
-    planted.ready_or_stop(lambda: servers.http_ok(planted.url + "/-/ready"), 30)
+    config = {"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}
+    planted = servers.start_prometheus(config, stack.logs, clean_env(), name="prometheus-planted")
     try:
         end = time.monotonic() + 20
         up: list = []

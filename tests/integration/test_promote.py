@@ -120,24 +120,15 @@ class Stack:
         self.started.append(self.prometheus)
 
     def start_prometheus(self, logs: Path) -> servers.Server:
-        port = servers.free_port()
         jobs = []
         for name, server in (("good", self.good), ("bad", self.bad)):
             target = urllib.parse.urlsplit(server.metrics_url)
             jobs.append(
                 {"job_name": name, "metrics_path": target.path, "static_configs": [{"targets": [target.netloc]}]}
             )
-        config = logs / "prometheus.yml"
-        config.write_text(yaml.safe_dump({"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}))
-        argv = [
-            "prometheus",
-            f"--config.file={config}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            f"--storage.tsdb.path={logs / 'tsdb'}",
-        ]
-        server = servers.Server("prometheus", argv, logs / "prometheus.log", env=clean_env(), cwd=logs)
-        server.url = f"http://127.0.0.1:{port}"
-        return server.ready_or_stop(lambda: servers.http_ok(server.url + "/-/ready"), 30)
+        return servers.start_prometheus(
+            {"global": {"scrape_interval": "1s"}, "scrape_configs": jobs}, logs, clean_env()
+        )
 
     def wait_for(self, query: str, what: str, deadline: float = 30) -> None:
         """Until every job (good, bad) has a sample of ``query`` > 0."""

@@ -21,6 +21,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 HOST = "127.0.0.1"
 # The user PostgreSQL runs as when we are root (initdb and postgres refuse to run as root).
 PG_USER = "nobody"
@@ -243,3 +245,19 @@ def start_mlserver(
     server.url = f"http://{HOST}:{http_port}"
     server.metrics_url = f"http://{HOST}:{metrics_port}/metrics"
     return server.ready_or_stop(lambda: http_ok(f"{server.url}/v2/models/{model_name}/ready"), deadline)
+
+
+def start_prometheus(config: dict, log_dir: Path, env: dict[str, str], name: str = "prometheus") -> Server:
+    """Debian's ``prometheus`` with ``config`` (written to <log_dir>/<name>.yml), its TSDB in <log_dir>/<name>-tsdb."""
+    path = log_dir / f"{name}.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    port = free_port()
+    argv = [
+        "prometheus",
+        f"--config.file={path}",
+        f"--web.listen-address={HOST}:{port}",
+        f"--storage.tsdb.path={log_dir / (name + '-tsdb')}",
+    ]
+    server = Server(name, argv, log_dir / f"{name}.log", env=env, cwd=log_dir)
+    server.url = f"http://{HOST}:{port}"
+    return server.ready_or_stop(lambda: http_ok(server.url + "/-/ready"), 30)

@@ -272,156 +272,111 @@ def _endpoint_common(endpoint: Mapping, secrets: Mapping[tuple[str, str, str], s
     return job
 
 
-def service_monitor_jobs(monitor: Mapping, found: Mapping[str, list[Target]], secrets: Mapping) -> list[dict]:
+def _keep(source: str, regex: object) -> dict:
+    return {"action": "keep", "source_labels": [source], "regex": str(regex)}
+
+
+def _copied(kind: str, label: str, target: str) -> dict:
+    """Copy the Service's (kind "service") or pod's ("pod") label ``label``, when set, into ``target``."""
+    return {
+        "source_labels": [f"__meta_kubernetes_{kind}_label_{sanitize(label)}"],
+        "target_label": target,
+        "regex": "(.+)",
+        "replacement": "${1}",
+    }
+
+
+_POD_PHASE_DROP = {"action": "drop", "source_labels": ["__meta_kubernetes_pod_phase"], "regex": "(Failed|Succeeded)"}
+
+
+def _jobs(monitor: Mapping, endpoints_key: str, targets: list[Target], secrets: Mapping, relabel_of) -> list[dict]:
+    """One job per endpoint of ``monitor`` with discovered targets: ``relabel_of(spec, endpoint)`` gives the
+    operator's relabelings for the monitor's kind; the monitor's own relabelings come after them."""
     spec = monitor.get("spec") or {}
     namespace, name = _ns(monitor), str(_meta(monitor).get("name"))
+    kind = "serviceMonitor" if monitor.get("kind") == "ServiceMonitor" else "podMonitor"
+    configs = _in_namespaces(targets, _namespaces(monitor))
+    if not configs:
+        return []
     jobs = []
-    for index, endpoint in enumerate(spec.get("endpoints") or ()):
+    for index, endpoint in enumerate(spec.get(endpoints_key) or ()):
         relabel = [{"source_labels": ["job"], "target_label": "__tmp_prometheus_job_name"}]
-        relabel += _selector_relabelings(spec.get("selector"), "service")
-        if endpoint.get("port"):
-            relabel.append(
-                {
-                    "action": "keep",
-                    "source_labels": ["__meta_kubernetes_endpoint_port_name"],
-                    "regex": str(endpoint["port"]),
-                }
-            )
-        elif endpoint.get("targetPort") is not None:
-            target_port = endpoint["targetPort"]
-            source = "name" if isinstance(target_port, str) else "number"
-            relabel.append(
-                {
-                    "action": "keep",
-                    "source_labels": [f"__meta_kubernetes_pod_container_port_{source}"],
-                    "regex": str(target_port),
-                }
-            )
-        relabel += [
-            {
-                "source_labels": [
-                    "__meta_kubernetes_endpoint_address_target_kind",
-                    "__meta_kubernetes_endpoint_address_target_name",
-                ],
-                "separator": ";",
-                "regex": "Pod;(.*)",
-                "replacement": "${1}",
-                "target_label": "pod",
-            },
-            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-            {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "service"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-            {"source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container"},
-            {"action": "drop", "source_labels": ["__meta_kubernetes_pod_phase"], "regex": "(Failed|Succeeded)"},
-        ]
-        for label in spec.get("targetLabels") or ():
-            relabel.append(
-                {
-                    "source_labels": [f"__meta_kubernetes_service_label_{sanitize(label)}"],
-                    "target_label": sanitize(label),
-                    "regex": "(.+)",
-                    "replacement": "${1}",
-                }
-            )
-        for label in spec.get("podTargetLabels") or ():
-            relabel.append(
-                {
-                    "source_labels": [f"__meta_kubernetes_pod_label_{sanitize(label)}"],
-                    "target_label": sanitize(label),
-                    "regex": "(.+)",
-                    "replacement": "${1}",
-                }
-            )
-        relabel.append(
-            {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "job", "replacement": "${1}"}
-        )
-        if spec.get("jobLabel"):
-            relabel.append(
-                {
-                    "source_labels": [f"__meta_kubernetes_service_label_{sanitize(spec['jobLabel'])}"],
-                    "target_label": "job",
-                    "regex": "(.+)",
-                    "replacement": "${1}",
-                }
-            )
-        port_name = endpoint.get("port") or (
-            endpoint.get("targetPort") if isinstance(endpoint.get("targetPort"), str) else None
-        )
-        if port_name:
-            relabel.append({"target_label": "endpoint", "replacement": str(port_name)})
+        relabel += relabel_of(spec, endpoint)
         relabel += _user_relabelings(endpoint.get("relabelings"))
-        configs = _in_namespaces(found["endpoints"], _namespaces(monitor))
-        if not configs:
-            continue
-        job = {
-            "job_name": f"serviceMonitor/{namespace}/{name}/{index}",
-            **_endpoint_common(endpoint, secrets, namespace),
-        }
+        job = {"job_name": f"{kind}/{namespace}/{name}/{index}", **_endpoint_common(endpoint, secrets, namespace)}
         job["static_configs"] = configs
         job["relabel_configs"] = relabel
         jobs.append(job)
     return jobs
+
+
+def _service_monitor_relabelings(spec: Mapping, endpoint: Mapping) -> list[dict]:
+    relabel = _selector_relabelings(spec.get("selector"), "service")
+    target_port = endpoint.get("targetPort")
+    if endpoint.get("port"):
+        relabel.append(_keep("__meta_kubernetes_endpoint_port_name", endpoint["port"]))
+    elif target_port is not None:
+        source = "name" if isinstance(target_port, str) else "number"
+        relabel.append(_keep(f"__meta_kubernetes_pod_container_port_{source}", target_port))
+    relabel += [
+        {
+            "source_labels": [
+                "__meta_kubernetes_endpoint_address_target_kind",
+                "__meta_kubernetes_endpoint_address_target_name",
+            ],
+            "separator": ";",
+            "regex": "Pod;(.*)",
+            "replacement": "${1}",
+            "target_label": "pod",
+        },
+        {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+        {"source_labels": ["__meta_kubernetes_service_name"], "target_label": "service"},
+        {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+        {"source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container"},
+        _POD_PHASE_DROP,
+    ]
+    relabel += [_copied("service", label, sanitize(label)) for label in spec.get("targetLabels") or ()]
+    relabel += [_copied("pod", label, sanitize(label)) for label in spec.get("podTargetLabels") or ()]
+    relabel.append({"source_labels": ["__meta_kubernetes_service_name"], "target_label": "job", "replacement": "${1}"})
+    if spec.get("jobLabel"):
+        relabel.append(_copied("service", spec["jobLabel"], "job"))
+    port_name = endpoint.get("port") or (target_port if isinstance(target_port, str) else None)
+    if port_name:
+        relabel.append({"target_label": "endpoint", "replacement": str(port_name)})
+    return relabel
+
+
+def _pod_monitor_relabelings(namespace: str, name: str):
+    def relabelings(spec: Mapping, endpoint: Mapping) -> list[dict]:
+        relabel = _selector_relabelings(spec.get("selector"), "pod")
+        if endpoint.get("port"):
+            relabel.append(_keep("__meta_kubernetes_pod_container_port_name", endpoint["port"]))
+        elif endpoint.get("portNumber") is not None:
+            relabel.append(_keep("__meta_kubernetes_pod_container_port_number", endpoint["portNumber"]))
+        relabel += [
+            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
+            {"source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container"},
+            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
+            _POD_PHASE_DROP,
+        ]
+        relabel += [_copied("pod", label, sanitize(label)) for label in spec.get("podTargetLabels") or ()]
+        relabel.append({"target_label": "job", "replacement": f"{namespace}/{name}"})
+        if spec.get("jobLabel"):
+            relabel.append(_copied("pod", spec["jobLabel"], "job"))
+        if endpoint.get("port"):
+            relabel.append({"target_label": "endpoint", "replacement": str(endpoint["port"])})
+        return relabel
+
+    return relabelings
+
+
+def service_monitor_jobs(monitor: Mapping, found: Mapping[str, list[Target]], secrets: Mapping) -> list[dict]:
+    return _jobs(monitor, "endpoints", found["endpoints"], secrets, _service_monitor_relabelings)
 
 
 def pod_monitor_jobs(monitor: Mapping, found: Mapping[str, list[Target]], secrets: Mapping) -> list[dict]:
-    spec = monitor.get("spec") or {}
-    namespace, name = _ns(monitor), str(_meta(monitor).get("name"))
-    jobs = []
-    for index, endpoint in enumerate(spec.get("podMetricsEndpoints") or ()):
-        relabel = [{"source_labels": ["job"], "target_label": "__tmp_prometheus_job_name"}]
-        relabel += _selector_relabelings(spec.get("selector"), "pod")
-        if endpoint.get("port"):
-            relabel.append(
-                {
-                    "action": "keep",
-                    "source_labels": ["__meta_kubernetes_pod_container_port_name"],
-                    "regex": str(endpoint["port"]),
-                }
-            )
-        elif endpoint.get("portNumber") is not None:
-            relabel.append(
-                {
-                    "action": "keep",
-                    "source_labels": ["__meta_kubernetes_pod_container_port_number"],
-                    "regex": str(endpoint["portNumber"]),
-                }
-            )
-        relabel += [
-            {"source_labels": ["__meta_kubernetes_namespace"], "target_label": "namespace"},
-            {"source_labels": ["__meta_kubernetes_pod_container_name"], "target_label": "container"},
-            {"source_labels": ["__meta_kubernetes_pod_name"], "target_label": "pod"},
-            {"action": "drop", "source_labels": ["__meta_kubernetes_pod_phase"], "regex": "(Failed|Succeeded)"},
-        ]
-        for label in spec.get("podTargetLabels") or ():
-            relabel.append(
-                {
-                    "source_labels": [f"__meta_kubernetes_pod_label_{sanitize(label)}"],
-                    "target_label": sanitize(label),
-                    "regex": "(.+)",
-                    "replacement": "${1}",
-                }
-            )
-        relabel.append({"target_label": "job", "replacement": f"{namespace}/{name}"})
-        if spec.get("jobLabel"):
-            relabel.append(
-                {
-                    "source_labels": [f"__meta_kubernetes_pod_label_{sanitize(spec['jobLabel'])}"],
-                    "target_label": "job",
-                    "regex": "(.+)",
-                    "replacement": "${1}",
-                }
-            )
-        if endpoint.get("port"):
-            relabel.append({"target_label": "endpoint", "replacement": str(endpoint["port"])})
-        relabel += _user_relabelings(endpoint.get("relabelings"))
-        configs = _in_namespaces(found["pod"], _namespaces(monitor))
-        if not configs:
-            continue
-        job = {"job_name": f"podMonitor/{namespace}/{name}/{index}", **_endpoint_common(endpoint, secrets, namespace)}
-        job["static_configs"] = configs
-        job["relabel_configs"] = relabel
-        jobs.append(job)
-    return jobs
+    relabelings = _pod_monitor_relabelings(_ns(monitor), str(_meta(monitor).get("name")))
+    return _jobs(monitor, "podMetricsEndpoints", found["pod"], secrets, relabelings)
 
 
 def scrape_configs(

@@ -52,18 +52,22 @@ def cluster_server(target: Target) -> str:
     return out.strip()
 
 
+def target_of(args: dict, **more) -> Target:
+    """The cluster of a release action's arguments (the options of the doc fragment release_cluster)."""
+    return Target(
+        kubeconfig=args["kubeconfig"] or None,
+        context=args["context"] or None,
+        kubectl=args["kubectl_binary"] or find_tool("kubectl"),
+        helm=args["helm_binary"] or find_helm(),
+        **more,
+    )
+
+
 class ActionModule(PlatformAction):
     ARGUMENT_SPEC: ClassVar[dict] = ARGUMENT_SPEC
 
     def act(self, args):
-        target = Target(
-            kubeconfig=args["kubeconfig"] or None,
-            context=args["context"] or None,
-            kubectl=args["kubectl_binary"] or find_tool("kubectl"),
-            helm=args["helm_binary"] or find_helm(),
-            timeout=args["timeout"],
-            postrender=(sys.executable, str(POSTRENDER)),
-        )
+        target = target_of(args, timeout=args["timeout"], postrender=(sys.executable, str(POSTRENDER)))
         releases = args["releases"]
         if not releases:
             return {"changed": False, "releases": [], "wave": args["wave"]}

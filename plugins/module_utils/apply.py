@@ -458,6 +458,27 @@ def apply_wave(releases: list, target: Target, run, check_mode=False, want_diff=
     return records, [d for record in records for d in record.diff]
 
 
+def helm_releases(target: Target, run) -> list:
+    """Every helm release of the cluster, in one call (``helm list -A -a -o json``): the upgrade guard's input.
+
+    ``--all``: a release left pending or failed by an interrupted run still holds the chart version helm upgrades
+    from. An unreachable cluster is one line naming the endpoint."""
+    rc, out, err = run(target.helm_argv("list", "--all-namespaces", "--all", "--output", "json"), None)
+    if rc != 0:
+        unreachable, reason = classify(err or out)
+        if unreachable:
+            raise PlatformError(
+                f"upgrade guard: cluster {target.server} is unreachable ({reason}); the installed chart versions "
+                "(helm list) cannot be compared with the pinned ones; nothing was applied"
+            )
+        raise PlatformError(f"upgrade guard: helm list on cluster {target.server} failed: {reason}")
+    try:
+        listed = json.loads(out or "[]")
+    except ValueError:
+        raise PlatformError(f"upgrade guard: helm list on cluster {target.server} printed no JSON") from None
+    return listed if isinstance(listed, list) else []
+
+
 def write_postrender_spec(path: str, release: dict, plan: Plan) -> None:
     """What the post-renderer needs: the drop rules and the objects the chart must render (identities)."""
     spec = {
@@ -491,13 +512,24 @@ PENDING_OPTIONS = dict(
     chart_repo=dict(type="str"),
 )
 
-ARGUMENT_SPEC = dict(
+# The options of the release role's cluster actions (doc fragment release_cluster), then each one's own.
+CLUSTER_OPTIONS = dict(
     releases=dict(type="list", elements="dict", options=PENDING_OPTIONS, required=True),
-    wave=dict(type="raw"),
     kubeconfig=dict(type="path"),
     context=dict(type="str"),
     helm_binary=dict(type="path"),
     kubectl_binary=dict(type="path"),
+)
+
+ARGUMENT_SPEC = dict(
+    CLUSTER_OPTIONS,
+    wave=dict(type="raw"),
     timeout=dict(type="int", default=600),
     workers=dict(type="int", default=0),
+)
+
+GUARD_ARGUMENT_SPEC = dict(
+    CLUSTER_OPTIONS,
+    allow_downgrade=dict(type="bool", default=False),
+    allow_major_skip=dict(type="bool", default=False),
 )

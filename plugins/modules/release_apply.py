@@ -28,79 +28,12 @@ description:
   - This is the apply backend of the C(mlops.platform.release) role; use that role.
 author:
   - mlops.platform maintainers (@mlops)
+extends_documentation_fragment:
+  - mlops.platform.release_cluster
 options:
-  releases:
-    description: The releases of the wave, as C(release__pending) lists them.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      component:
-        description: Component name (messages).
-        type: str
-        required: true
-      release_name:
-        description: Helm release name.
-        type: str
-        required: true
-      namespace:
-        description: Namespace of the release.
-        type: str
-        required: true
-      wave:
-        description: The release's wave.
-        type: int
-        default: 0
-      create_namespace:
-        description: Whether C(manifests.yaml) starts with the Namespace object.
-        type: bool
-        default: true
-      manifests_pre:
-        description: How many of our objects come before the chart.
-        type: int
-        default: 0
-      manifests:
-        description: How many of our objects need the chart.
-        type: int
-        default: 0
-      drop:
-        description: Chart objects to leave out, each C({kind, name}).
-        type: list
-        elements: dict
-        default: []
-      folder:
-        description: The folder holding the release's rendered files.
-        type: path
-        required: true
-      chart_ref:
-        description:
-          - Where helm takes the chart from (an archive, a chart name with O(releases[].chart_repo), an OCI reference).
-          - None for a release of our objects only.
-        type: str
-      chart_name:
-        description: The chart's name.
-        type: str
-      chart_version:
-        description: The chart's pinned version.
-        type: str
-      chart_repo:
-        description: The chart repository URL, for a chart name.
-        type: str
   wave:
     description: The wave (reported back).
     type: raw
-  kubeconfig:
-    description: The kubeconfig. Default is the client's (C(KUBECONFIG), then C(~/.kube/config)).
-    type: path
-  context:
-    description: The kubeconfig context. Default is its current context.
-    type: str
-  helm_binary:
-    description: The helm executable. Default is C(helm) next to the Python running Ansible, then C(PATH).
-    type: path
-  kubectl_binary:
-    description: The kubectl executable. Default is C(kubectl) next to the Python running Ansible, then C(PATH).
-    type: path
   timeout:
     description: Seconds each release may take to become ready.
     type: int

@@ -44,6 +44,11 @@ def nowhere(tmp_path_factory) -> tuple:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = f"https://127.0.0.1:{port}"
+    return write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", server), server
+
+
+def write_kubeconfig(path: Path, server: str) -> Path:
+    """A kubeconfig of one cluster at ``server`` (a token that is no credential), written to ``path``."""
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -52,13 +57,19 @@ def nowhere(tmp_path_factory) -> tuple:
         "current-context": "nowhere",
         "users": [{"name": "nobody", "user": {"token": "not-a-credential"}}],
     }
-    path = tmp_path_factory.mktemp("kube") / "config"
     path.write_text(yaml.safe_dump(config))
-    return path, server
+    return path
 
 
-def apply(inventory: Path, build: Path, kubeconfig: Path, *extra: str, root: Path = REPO) -> tuple:
-    """site.yml in apply mode with the JSON callback: (rc, parsed output, raw output)."""
+# The upgrade guard (roles/release, before the first wave) is the first thing that talks to the cluster and
+# stops the run there; with both flags set it has nothing to refuse and does not run, so every wave is reached.
+# tests/integration/test_upgrade.py runs the guard itself to this boundary and against a helm stand-in.
+GUARD_OFF = ("-e", "release_allow_downgrade=true", "-e", "release_allow_major_skip=true")
+
+
+def apply(inventory: Path, build: Path, kubeconfig: Path, *extra: str, root: Path = REPO, guard: bool = False) -> tuple:
+    """site.yml in apply mode with the JSON callback: (rc, parsed output, raw output); the upgrade guard off
+    unless ``guard``."""
     env = playbook_env(root, {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
     if root != REPO:
         env["ANSIBLE_COLLECTIONS_PATH"] = str(root.parents[2])
@@ -77,6 +88,7 @@ def apply(inventory: Path, build: Path, kubeconfig: Path, *extra: str, root: Pat
         f"platform_chart_mirror={upstream_dir() / 'charts'}",
         "-e",
         f"platform_build_dir={build}",
+        *(() if guard else GUARD_OFF),
         *extra,
     ]
     proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False, timeout=600)
@@ -197,7 +209,7 @@ def test_deploy_fails_with_one_line_per_release_naming_the_endpoint(plans, nowhe
             "INVENTORY=inventories/aws-dev",
             f"CHART_MIRROR={upstream_dir() / 'charts'}",
             "EXTRA=-e infrastructure_terraform=false "
-            f"-e platform_kubeconfig={kubeconfig} -e platform_build_dir={build}",
+            f"-e platform_kubeconfig={kubeconfig} -e platform_build_dir={build} {' '.join(GUARD_OFF)}",
         ],
         cwd=REPO,
         env=env,

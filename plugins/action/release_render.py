@@ -105,10 +105,11 @@ class ActionModule(PlatformAction):
         enabled, disabled = [], []
         for role, value in zip(roles, self.evaluate_variables([f"{role}_enabled" for role in roles]), strict=True):
             (enabled if boolean(value, strict=False) else disabled).append(role)
+        selected = self.components_selected(catalog, enabled)
         if every_enabled or wave_tags:
             described_roles = enabled
         else:
-            described_roles = [role for role in enabled if tag_selected(role, run_tags, skip_tags)]
+            described_roles = [role for role in enabled if tag_selected(role, run_tags, skip_tags) and selected(role)]
         described = []
         for role, entries in zip(
             described_roles, self.evaluate_variables([f"{role}__release" for role in described_roles]), strict=True
@@ -136,11 +137,36 @@ class ActionModule(PlatformAction):
         releases = sorted(described, key=lambda e: (int(e.get("wave") or 0), e["component"]))
         owners = [entry.pop("role") for entry in releases]
         picked = [
-            release_selected(o, r.get("wave"), run_tags, skip_tags) for o, r in zip(owners, releases, strict=True)
+            release_selected(o, r.get("wave"), run_tags, skip_tags) and selected(o)
+            for o, r in zip(owners, releases, strict=True)
         ]
         unpicked = {owner for owner, chosen in zip(owners, picked, strict=True) if not chosen}
         left_out = [role for role in enabled if role not in described_roles or role in unpicked]
         return releases, owners, picked, disabled, left_out
+
+    def components_selected(self, catalog: dict, enabled: list):
+        """A predicate: is a component role picked by platform_components_selected (empty: every enabled one)?
+
+        It narrows the run as ``--tags <component>,...`` does (both apply when both are given): AWX job templates
+        set it from a survey, where tags would be a second, free-text field. Names outside the enabled
+        components are refused here (preflight refuses names outside the catalog before anything changes).
+        """
+        (value,) = self.evaluate_variables(["platform_components_selected | default([])"])
+        if value in (None, "", []):
+            return lambda role: True
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PlatformError(f"platform_components_selected: must be a list of component names, got {value!r}")
+        unknown = [name for name in value if name not in enabled]
+        if unknown:
+            raise PlatformError(
+                f"platform_components_selected: {', '.join(unknown)} "
+                f"{'is not an enabled component' if len(unknown) == 1 else 'are not enabled components'} of "
+                f"this cluster; choose among: {', '.join(enabled)} (the catalog: {', '.join(catalog)})"
+            )
+        chosen = set(value)
+        return lambda role: role in chosen
 
     # ------------------------------------------------------------------ the task
     def act(self, args):

@@ -62,6 +62,8 @@ class ActionModule(PlatformAction):
                     sorted(variables.get("ansible_run_tags") or []),
                     sorted(variables.get("ansible_skip_tags") or []),
                 ],
+                # It narrows the render as --tags does (AWX sets it in an extra-vars file whose name changes).
+                "components_selected": str(variables.get("platform_components_selected") or []),
                 "check": bool(self._task.check_mode),
                 "diff": bool(self._task.diff),
                 "ansible": ansible_version,

@@ -190,6 +190,9 @@ def test_crd_charts_are_released_in_a_wave_before_their_controllers(planned):
     assert sorted(crd_charts) == ["karpenter-crd", "kserve-crd"], crd_charts
     for name in crd_charts:
         assert charts[name] < charts[name[: -len("-crd")]], (name, charts)
+    # kube-prometheus-stack's CRDs: the same chart with only its CRDs on, released before the stack.
+    waves = {r["component"]: r["wave"] for r in pending}
+    assert waves["monitoring_crd"] == 0 < waves["monitoring"], waves
 
 
 def test_allowed_moves_are_listed_and_the_waves_start(standin, planned):

@@ -48,6 +48,22 @@ KUBECONFIG_FILE ?=
 # The kubeconfig path for $(1) (an inventory), as a shell word; a failure stops the recipe.
 kubeconfig_of = $(if $(KUBECONFIG_FILE),"$(abspath $(KUBECONFIG_FILE))","$$("$(BIN)/python" scripts/kubeconfig.py "$(1)")")
 status_args = $(if $(KUBECONFIG_FILE),-e platform_kubeconfig="$(abspath $(KUBECONFIG_FILE))")
+# make status-* FORMAT=json: only the JSON report ({"clusters": [...]}) on stdout, the playbook's own output on
+# stderr, for scripts: make -s status-aws FORMAT=json | jq '.clusters[0].charts'. FORMAT=table: the readable report.
+FORMAT ?= table
+# What make drift* compares with the live state (drift_scope): all, infrastructure or releases.
+SCOPE ?= all
+# $(call status,INVENTORY)
+define status
+	@if [ "$(FORMAT)" = json ]; then \
+		out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+		"$(BIN)/ansible-playbook" playbooks/status.yml -i "$(1)" $(status_args) -e status_format=json \
+			-e status_output="$$out" $(EXTRA) >&2; \
+		cat "$$out"; \
+	else \
+		"$(BIN)/ansible-playbook" playbooks/status.yml -i "$(1)" $(status_args) -e status_format="$(FORMAT)" $(EXTRA); \
+	fi
+endef
 # Services reached by the port-forward-* targets (namespace/service:port).
 MLFLOW_SERVICE ?= mlflow
 MLFLOW_SERVICE_PORT ?= 80
@@ -173,7 +189,7 @@ build: setup ## ansible-galaxy collection build into build/dist
 	"$(BIN)/ansible-galaxy" collection build --force --output-path build/dist
 
 ##@ Platform
-.PHONY: mirror render deploy deploy-aws deploy-azure status status-aws status-azure destroy-aws destroy-azure
+.PHONY: mirror render deploy deploy-aws deploy-azure status status-aws status-azure drift drift-aws drift-azure destroy-aws destroy-azure
 mirror: setup ## Pull every pinned chart as <name>-<version>.tgz into MIRROR_DIR (default build/charts; needs network)
 	PYTHONPATH="$(COLLECTIONS_ROOT)" "$(BIN)/python" scripts/mirror.py "$(MIRROR_DIR)"
 
@@ -189,14 +205,24 @@ deploy-aws: setup ## Deploy inventories/aws-dev
 deploy-azure: setup ## Deploy inventories/azure-dev
 	$(call playbook,site.yml,inventories/azure-dev,-e platform_mode=apply)
 
-status: setup ## Read-only status (workloads, Helm releases, endpoints): make status INVENTORY=inventories/aws-dev
-	$(call playbook,playbooks/status.yml,$(INVENTORY),$(status_args))
+status: setup ## Read-only status (charts installed vs pinned, readiness, endpoints, certificates; FORMAT=json)
+	$(call status,$(INVENTORY))
 
-status-aws: setup ## Platform status for inventories/aws-dev
-	$(call playbook,playbooks/status.yml,inventories/aws-dev,$(status_args))
+status-aws: setup ## Platform status for inventories/aws-dev (FORMAT=json: the JSON report only, on stdout)
+	$(call status,inventories/aws-dev)
 
-status-azure: setup ## Platform status for inventories/azure-dev
-	$(call playbook,playbooks/status.yml,inventories/azure-dev,$(status_args))
+status-azure: setup ## Platform status for inventories/azure-dev (FORMAT=json: the JSON report only, on stdout)
+	$(call status,inventories/azure-dev)
+
+# Fails (non-zero) when the live state differs from the repository or could not be checked.
+drift: setup ## Terraform plan -detailed-exitcode + releases in check mode: make drift INVENTORY=... [SCOPE=infrastructure]
+	$(call playbook,playbooks/drift.yml,$(INVENTORY),-e drift_scope=$(SCOPE))
+
+drift-aws: setup ## Drift of inventories/aws-dev (SCOPE=all|infrastructure|releases)
+	$(call playbook,playbooks/drift.yml,inventories/aws-dev,-e drift_scope=$(SCOPE))
+
+drift-azure: setup ## Drift of inventories/azure-dev (SCOPE=all|infrastructure|releases)
+	$(call playbook,playbooks/drift.yml,inventories/azure-dev,-e drift_scope=$(SCOPE))
 
 destroy-aws: setup ## Tear down inventories/aws-dev
 	$(call playbook,playbooks/destroy.yml,inventories/aws-dev)

@@ -627,6 +627,65 @@ def test_e_a_removed_grant_is_detected(platform, matrix):
     assert rows["s3:GetObject mlflow/*"] == "allowed", rows
 
 
+# ---------------------------------------------------------------------------------------- (e2) drift
+def drift(platform, *extra: str, root: Path = REPO) -> PlaybookRun:
+    """playbooks/drift.yml, Terraform half only, against the applied dev root."""
+    args = ["playbooks/drift.yml", "-i", str(INVENTORY), "-e", json.dumps(platform.extra_vars)]
+    return run_playbook([*args, "-e", "drift_scope=infrastructure", *extra], platform.build, root=root)
+
+
+def _addresses_of(platform, kind: str, **values) -> list:
+    """The state addresses of the resources of type ``kind`` whose attributes include ``values``."""
+    state = json.loads(tfh.terraform(platform.root, "show", "-json").stdout)["values"]["root_module"]
+    modules, found = [state], []
+    while modules:
+        module = modules.pop()
+        modules += module.get("child_modules", [])
+        found += [
+            r["address"]
+            for r in module.get("resources", [])
+            if r["type"] == kind and all(r["values"].get(k) == v for k, v in values.items())
+        ]
+    return found
+
+
+def test_e2_no_drift_after_apply(platform):
+    run = drift(platform)
+    FIGURES["drift.yml, no drift (plan -detailed-exitcode 0)"] = f"{run.seconds:.1f} s, rc {run.rc}"
+    assert run.rc == 0, run.output[-6000:]
+    assert "Terraform: no drift in" in run.output and "Result: no drift" in run.output, run.output[-3000:]
+
+
+def test_e2_a_tag_changed_out_of_band_is_drift(platform, tmp_path):
+    """A tag put on the artifact bucket with boto3: drift.yml fails naming the bucket's address, and prints no
+    value; with the detailed exit code removed from the role (a planted defect) the drift would go unseen."""
+    from .conftest import mutated_collection
+
+    s3 = platform.boto("s3")
+    bucket = tfh.outputs(platform.root)["object_store_bucket"]
+    (address,) = _addresses_of(platform, "aws_s3_bucket", bucket=bucket)
+    original = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    marker = "changed-out-of-band-7f3a"
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [*original, {"Key": "drift-test", "Value": marker}]})
+    try:
+        run = drift(platform)
+        mutant = mutated_collection(
+            tmp_path, "roles/infrastructure/tasks/drift.yml", "          - -detailed-exitcode\n", ""
+        )
+        missed = drift(platform, root=mutant)
+    finally:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": original})
+    FIGURES["drift.yml, a tag changed with boto3 (plan -detailed-exitcode 2)"] = f"{run.seconds:.1f} s, rc {run.rc}"
+    assert run.rc != 0, run.output[-6000:]
+    assert "Terraform: DRIFT in" in run.output and "Result: DRIFT" in run.output, run.output[-4000:]
+    assert f"changed outside Terraform: {address} (update)" in run.output, run.output[-4000:]
+    assert f"plan would update: {address}" in run.output, run.output[-4000:]
+    assert marker not in run.output  # no value printed, not even the tag
+    # The planted defect: without -detailed-exitcode the plan exits 0 and the drift goes unseen.
+    assert missed.rc == 0 and "Result: no drift" in missed.output, missed.output[-4000:]
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == original  # restored for the later tests
+
+
 # ---------------------------------------------------------------------------------------- (f)
 def test_f_destroy_needs_the_confirmation(platform):
     before = tfh.state_resources(platform.root)

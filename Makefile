@@ -258,6 +258,19 @@ port-forward-grafana: setup ## Grafana at http://localhost:3000
 	@kubeconfig=$(call kubeconfig_of,$(INVENTORY)); \
 	"$(BIN)/kubectl" --kubeconfig "$$kubeconfig" port-forward -n monitoring "svc/$(GRAFANA_SERVICE)" 3000:$(GRAFANA_SERVICE_PORT)
 
+##@ AWX
+.PHONY: ee awx
+# The execution environment's build context (no container engine needed); build the image from it with
+# `ansible-builder build -f execution-environment.yml` or `podman build -f build/ee/Containerfile build/ee`.
+ee: setup ## Execution environment build context in build/ee (this collection's tarball + ansible-builder create)
+	"$(BIN)/ansible-galaxy" collection build --force --output-path build/dist
+	"$(BIN)/ansible-builder" create -f execution-environment.yml -c build/ee --output-filename Containerfile
+
+# The controller comes from CONTROLLER_HOST + CONTROLLER_OAUTH_TOKEN (or a tower_cli.cfg), e.g.
+# make awx EXTRA="-e awx_scm_url=https://git.example.com/mlops/platform.git -e awx_ee_image=registry/ee:0.1.0"
+awx: setup ## Configure AWX/AAP as code (playbooks/awx.yml, docs/awx.md; EXTRA="-e awx_scm_url=... -e awx_ee_image=...")
+	"$(BIN)/ansible-playbook" playbooks/awx.yml $(EXTRA)
+
 ##@ Misc
 .PHONY: bench clean distclean fit-table
 fit-table: setup ## Which LLM fits which GPU (preflight's fit check; ARGS="--max-model-len 8192 --max-num-seqs 8")

@@ -11,12 +11,13 @@ The reports themselves (tables, JSON, drift summary) are unit-tested over realis
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import REPO, mutated_collection, run_playbook, upstream_dir
+from .conftest import REPO, mutated_collection, playbook_env, run_playbook, upstream_dir
 from .test_apply_boundary import nowhere, task_results
 
 INVENTORY = REPO / "inventories" / "aws-dev"
@@ -51,9 +52,15 @@ def result_of(parsed: dict, name: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ status
-def test_status_stops_at_the_unreachable_cluster_in_one_line(nowhere, tmp_path):
-    kubeconfig, server = nowhere
-    rc, parsed, output = run("playbooks/status.yml", tmp_path, "-e", f"platform_kubeconfig={kubeconfig}")
+@pytest.fixture(scope="module")
+def status_run(nowhere, tmp_path_factory) -> tuple:
+    build = tmp_path_factory.mktemp("status-build")
+    return run("playbooks/status.yml", build, "-e", f"platform_kubeconfig={nowhere[0]}")
+
+
+def test_status_stops_at_the_unreachable_cluster_in_one_line(status_run, nowhere):
+    _kubeconfig, server = nowhere
+    rc, parsed, output = status_run
     assert rc != 0
     (failed,) = failures(parsed)
     assert failed[0] == "Status | Check the cluster answered", failed
@@ -86,6 +93,18 @@ def test_status_mutation_raw_helm_error_is_caught(nowhere, tmp_path):
     assert rc != 0
     (failed,) = failures(parsed)
     assert failed[0] != "Status | Check the cluster answered"  # the test above would fail on this defect
+
+
+def test_make_status_json_prints_only_json_on_stdout(nowhere):
+    """make status-aws FORMAT=json: the playbook's output goes to stderr, so stdout holds the JSON document or, as
+    here at the boundary, nothing; the exit status says the status could not be read."""
+    kubeconfig, server = nowhere
+    argv = ["make", "-s", "status-aws", "FORMAT=json", f"KUBECONFIG_FILE={kubeconfig}"]
+    proc = subprocess.run(argv, cwd=REPO, env=playbook_env(REPO), capture_output=True, text=True, check=False)
+    assert proc.returncode != 0
+    assert proc.stdout == ""
+    assert f"Cluster mlops-dev at {server} cannot be read (" in proc.stderr, proc.stderr[-3000:]
+    assert "status_format=json" not in proc.stderr  # the recipe line is not echoed
 
 
 # ------------------------------------------------------------------------------------------------ drift
@@ -148,12 +167,12 @@ def test_drift_releases_stop_at_the_unreachable_cluster(drift_run, nowhere):
     assert "replicaCount" not in output  # no values in the output
 
 
-def test_status_pins_what_the_render_installs(drift_run, nowhere, tmp_path):
+def test_status_pins_what_the_render_installs(drift_run, status_run):
     """status's cheap list of pinned releases (descriptions only, no render) is exactly the chart releases the render
     would install, with the versions file's versions."""
     _rc, parsed, _output, _build = drift_run
     pending = result_of(parsed, RENDER_TASK)["ansible_facts"]["release__pending"]
-    _rc, status, _out = run("playbooks/status.yml", tmp_path, "-e", f"platform_kubeconfig={nowhere[0]}")
+    _rc, status, _out = status_run
     pinned = result_of(status, PINNED_TASK)["ansible_facts"]["status__pinned_releases"]
     versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())["platform_versions"]
     from_status = sorted(

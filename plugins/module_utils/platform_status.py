@@ -307,12 +307,8 @@ def status_document(data) -> dict:
             }
         )
     tls = data.get("tls") or tls_certificates(data.get("tls_secrets") or [])
-    certificates = certificate_rows(
-        data.get("certificates") or [],
-        tls,
-        data.get("now"),
-        int(data.get("warn_days") or CERT_WARN_DAYS),
-    )
+    warn_days = int(data.get("warn_days") or CERT_WARN_DAYS)
+    certificates = certificate_rows(data.get("certificates") or [], tls, data.get("now"), warn_days)
     problems = [
         f"chart {r['namespace']}/{r['release']}: {r['state']}"
         + (f" (installed {r['installed']}, pinned {r['pinned']})" if r["state"] == "differs" else "")
@@ -342,6 +338,7 @@ def status_document(data) -> dict:
         "namespaces": namespaces,
         "endpoints": where,
         "certificates": certificates,
+        "warn_days": warn_days,
         "notes": list(data.get("notes") or []),
     }
 
@@ -381,7 +378,8 @@ def status_table(doc: dict) -> list:
     lines.append("Endpoints:")
     lines += [f"  {e['title']}: {'; '.join(e['endpoints']) or e['hint']}" for e in doc["endpoints"]]
     certs = doc["certificates"]
-    lines.append(f"Certificates: {sum(r['state'] == 'ok' for r in certs)} of {len(certs)} valid for longer")
+    valid = sum(r["state"] == "ok" for r in certs)
+    lines.append(f"Certificates: {valid} of {len(certs)} valid for more than {doc['warn_days']} days")
     if certs:
         lines += table(
             ["STATE", "NAMESPACE", "NAME", "SOURCE", "EXPIRES", "DAYS"],

@@ -4,8 +4,9 @@ No kube-apiserver can run here (TESTING.md), so both run against a kubeconfig wh
 port where nothing listens: each must stop there in one line naming that endpoint, after everything before the
 cluster ran for real (options checked, the pinned releases worked out, every release rendered with the real helm
 against the upstream charts). The Terraform half of drift.yml runs against moto in test_terraform_aws.py (e2).
-The reports themselves (tables, JSON, drift summary) are unit-tested over realistic helm/k8s_info/plan data
-(tests/unit/plugins/module_utils/test_platform_status.py).
+The status role's report part (the table, the JSON document for scripts, the status_output file) runs for real
+on recorded reads (day2/status_report.yml: helm list rows and k8s_info results of a cluster with one problem of each
+kind); the report functions are unit-tested (tests/unit/plugins/module_utils/test_platform_status.py).
 """
 
 from __future__ import annotations
@@ -209,3 +210,133 @@ def test_drift_mutation_later_waves_tried_is_caught(nowhere, upstream, tmp_path)
     assert rc != 0
     rows = result_of(parsed, "Drift | Summarise")["ansible_facts"]["drift_report"]["releases"]
     assert {r["state"] for r in rows} == {"unreachable"}
+
+
+# ------------------------------------------------------------------------------------------------ the report
+KEY_MARKER = "UHJpdmF0ZUtleU1hcmtlcg=="  # stands for tls.key: must never reach the output or the JSON file
+
+
+def recorded_reads(pinned: list) -> dict:
+    """What main.yml's reads return on a cluster of aws-dev (helm list, k8s_info), one of each kind of problem:
+    mlflow's chart an older version, argocd's missing, a workload not ready, a certificate expiring soon."""
+    import datetime
+
+    from ansible_collections.mlops.platform.tests.unit.plugins.module_utils.test_platform_status import (
+        certificate,
+        pem_certificate,
+        tls_secret,
+    )
+
+    charts = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text())["platform_versions"]
+    rows = [
+        {
+            "name": p["release"],
+            "namespace": p["namespace"],
+            "revision": "1",
+            "updated": "2026-11-30 10:00:00 +0000 UTC",
+            "status": "deployed",
+            "chart": f"{charts['charts'][p['chart']]['name']}-"
+            + ("1.7.0" if p["component"] == "mlflow" else str(charts["charts"][p["chart"]]["version"])),
+            "app_version": "x",
+        }
+        for p in pinned
+        if p["chart"] and p["component"] != "argocd"
+    ]
+    now = datetime.datetime.now(datetime.UTC)
+    soon = (now + datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def deployment(namespace, name, wanted, ready):
+        meta = {"namespace": namespace, "name": name}
+        return {
+            "kind": "Deployment",
+            "metadata": meta,
+            "spec": {"replicas": wanted},
+            "status": {"readyReplicas": ready},
+        }
+
+    return {
+        "server": {"stdout": "https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com", "rc": 0},
+        "helm_list": {"stdout": json.dumps(rows), "rc": 0},
+        "workloads": {
+            "results": [
+                {"resources": [deployment("mlflow", "mlflow", 1, 1), deployment("argocd", "argocd-server", 1, 0)]},
+                {"resources": []},
+                {"resources": []},
+            ]
+        },
+        "ingresses": {
+            "resources": [
+                {
+                    "metadata": {"namespace": "mlflow", "name": "mlflow"},
+                    "spec": {"tls": [{"secretName": "mlflow-tls"}], "rules": [{"host": "mlflow.dev.example.com"}]},
+                    "status": {"loadBalancer": {"ingress": [{"hostname": "k8s-mlops-1234.elb.amazonaws.com"}]}},
+                }
+            ]
+        },
+        "services": {"resources": []},
+        "certificates": {"resources": [certificate("mlflow", "mlflow", "mlflow-tls", soon)]},
+        "tls_secrets": {
+            "resources": [
+                tls_secret("ingress", "default-cert", pem_certificate(now + datetime.timedelta(days=200)), KEY_MARKER)
+            ]
+        },
+    }
+
+
+def status_report_run(status_run, tmp_path, *extra: str, root: Path = REPO) -> tuple:
+    pinned = result_of(status_run[1], PINNED_TASK)["ansible_facts"]["status__pinned_releases"]
+    reads = tmp_path / "reads.json"
+    reads.write_text(json.dumps({"status_reads": recorded_reads(pinned)}))
+    playbook = str(REPO / "tests/integration/day2/status_report.yml")  # the mutated copies hold no tests/
+    return run(playbook, tmp_path, "-e", f"@{reads}", *extra, root=root), pinned
+
+
+def test_status_report_json_for_scripts(status_run, tmp_path):
+    """The real role's report part fed with recorded reads: the JSON file holds one document per cluster, for
+    scripts (no table, no Secret data); the table says the same for people."""
+    out = tmp_path / "status.json"
+    (rc, _parsed, output), pinned = status_report_run(
+        status_run, tmp_path, "-e", "status_format=json", "-e", f"status_output={out}"
+    )
+    assert rc == 0, output[-4000:]
+    (doc,) = json.loads(out.read_text())["clusters"]
+    assert "table" not in doc and KEY_MARKER not in out.read_text() and KEY_MARKER not in output
+    assert doc["cluster"] == "mlops-dev" and doc["server"] == "https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com"
+    charts = {r["component"]: r for r in doc["charts"]}
+    assert len(charts) == len([p for p in pinned if p["chart"]])
+    assert charts["mlflow"]["state"] == "differs" and charts["mlflow"]["installed"] == "1.7.0"
+    assert charts["argocd"]["state"] == "missing"
+    assert {r["state"] for c, r in charts.items() if c not in ("mlflow", "argocd")} == {"ok"}
+    assert doc["ok"] is False and len(doc["problems"]) == 4, doc["problems"]
+    assert [(c["name"], c["source"], c["state"]) for c in doc["certificates"]] == [
+        ("default-cert", "Secret", "ok"),
+        ("mlflow", "Certificate", "expiring"),
+    ]
+    assert doc["endpoints"][0]["endpoints"] == [
+        "https://mlflow.dev.example.com (Ingress mlflow, k8s-mlops-1234.elb.amazonaws.com)"
+    ]
+
+
+def test_status_report_table(status_run, tmp_path):
+    (rc, parsed, output), pinned = status_report_run(status_run, tmp_path)
+    assert rc == 0, output[-4000:]
+    lines = result_of(parsed, "Status | Report")["msg"]
+    total = len([p for p in pinned if p["chart"]])
+    assert f"Charts: {total - 2} of {total} as pinned" in lines
+    assert "Status: 4 problem(s)" in lines and KEY_MARKER not in output
+
+
+def test_status_report_mutation_table_in_json_is_caught(status_run, tmp_path):
+    """Planted defect: the table left in the JSON document -> the check above fails on it."""
+    root = mutated_collection(
+        tmp_path,
+        "roles/status/tasks/report.yml",
+        "reports.append(hostvars[host].status_report | dict2items | rejectattr('key', 'eq', 'table')",
+        "reports.append(hostvars[host].status_report | dict2items",
+    )
+    out = tmp_path / "status.json"
+    (rc, _parsed, output), _pinned = status_report_run(
+        status_run, tmp_path, "-e", "status_format=json", "-e", f"status_output={out}", root=root
+    )
+    assert rc == 0, output[-4000:]
+    assert "table" in json.loads(out.read_text())["clusters"][0]

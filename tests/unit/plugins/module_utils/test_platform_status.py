@@ -301,7 +301,7 @@ def test_report_all_well():
         "  ok     mlflow     Deployment  mlflow  1/1",
         "Endpoints:",
         "  Grafana: no Ingress or LoadBalancer in monitoring; make port-forward-grafana",
-        "Certificates: 1 of 1 valid for longer",
+        "Certificates: 1 of 1 valid for more than 21 days",
         "  STATE  NAMESPACE  NAME    SOURCE       EXPIRES               DAYS",
         "  ok     mlflow     mlflow  Certificate  2027-02-01T00:00:00Z  59",
         "Status: OK",

@@ -145,8 +145,8 @@ def test_drift_releases_stop_at_the_unreachable_cluster(drift_run, nowhere):
     (failed,) = failures(parsed)
     assert failed == (
         "Drift | Fail when the live state differs or could not be checked",
-        "Drift of mlops-dev is unknown: part of the state could not be checked (summary above). Deploy (make deploy) "
-        "to bring it back, or change the repository to match.",
+        "Drift of mlops-dev is unknown: part of the state could not be checked (summary above). Check that the "
+        "cluster is reachable with platform_kubeconfig, and run again.",
     )
     pending = result_of(parsed, RENDER_TASK)["ansible_facts"]["release__pending"]
     report = result_of(parsed, "Drift | Summarise")["ansible_facts"]["drift_report"]

@@ -15,10 +15,11 @@ description:
   - "AWS, with O(inspect_only): finds what would stop C(terraform destroy) half-way and fails before anything
     changes: an RDS instance with deletion protection, an RDS final snapshot identifier that already exists, a
     bucket that holds objects while C(force_destroy) is off and O(purge_object_store) is false."
-  - "AWS, without O(inspect_only): with O(purge_object_store), deletes every object version, delete marker and
-    incomplete multipart upload of each S3 bucket of the state (DeleteObjects, 1000 keys a request), then checks
-    the bucket is empty; with O(purge_backups), deletes the recovery points of each AWS Backup vault of the
-    state."
+  - "AWS, without O(inspect_only): with O(purge_object_store), turns off the server access logging of the state's
+    buckets that log into a bucket of the state (each request would add a log object there), then deletes every
+    object version, delete marker and incomplete multipart upload of each S3 bucket of the state (DeleteObjects,
+    1000 keys a request), then checks the bucket is empty; with O(purge_backups), deletes the recovery points
+    of each AWS Backup vault of the state."
   - The AWS SDK's own settings apply (credentials, C(AWS_PROFILE), C(AWS_ENDPOINT_URL_S3) ...).
   - "Azure: nothing is purged; deleting the storage account deletes its containers, blobs and blob versions. The
     containers are listed in RV(notes)."
@@ -227,6 +228,20 @@ def aws(module: AnsibleModule, inventory, result: dict) -> None:
     result["notes"] += database_notes(inventory.databases)
     delete = params["purge_object_store"] and not params["inspect_only"] and not module.check_mode
     verb = "deleted" if delete else "would delete" if params["purge_object_store"] and module.check_mode else "holds"
+    # Server access logging into a bucket of the state: every request to the logged bucket (the purge's own,
+    # Terraform's refresh) adds a log object to the target, which then is not empty when Terraform deletes it.
+    # Turned off first (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html).
+    for bucket in inventory.buckets if params["purge_object_store"] and not params["inspect_only"] else []:
+        target = (s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled") or {}).get("TargetBucket")
+        if target in inventory.buckets:
+            if delete:
+                s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+                result["changed"] = True
+            result["notes"].append(
+                f"server access logging of s3://{bucket} into s3://{target} "
+                + ("turned off" if delete else "would be turned off")
+                + " before the purge (its log objects would refill the log bucket)"
+            )
     for bucket in inventory.buckets:
         entry = purge_bucket(module, s3, bucket, delete, verb)
         result["buckets"].append(entry)

@@ -15,19 +15,19 @@ from pathlib import Path
 
 import pytest
 
+from . import test_apply_boundary
 from .conftest import REPO, mutated_collection, run_playbook
 
-# The fixture: a kubeconfig whose API server is 127.0.0.1:<port> with nothing listening.
-from .test_apply_boundary import nowhere  # noqa: F401 (a fixture, used by name)
-
 INVENTORIES = {"aws-dev": "mlops-dev", "azure-dev": "mlops-dev"}
+# The fixture of test_apply_boundary: a kubeconfig whose API server is 127.0.0.1:<port> with nothing listening.
+nowhere = test_apply_boundary.nowhere
 CLOUD_INSPECT = "Teardown | Look for what would stop terraform destroy"
 CLUSTER_TASK = "Teardown | In-cluster objects that keep cloud resources alive"
 DESTROY_TASK = "Infrastructure | Terraform with"
 
 
 @pytest.fixture(scope="module")
-def place(nowhere, tmp_path_factory) -> tuple:  # noqa: F811 (the fixture)
+def place(nowhere, tmp_path_factory) -> tuple:
     """(kubeconfig at 127.0.0.1:<closed port>, its server URL, an empty Terraform root, a build dir)."""
     if shutil.which("terraform") is None or not Path(os.environ.get("TF_CLI_CONFIG_FILE", "/nonexistent")).is_file():
         pytest.skip("terraform with the offline CLI config (TF_CLI_CONFIG_FILE) is needed: make setup")

@@ -33,7 +33,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.preflight import MO
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import credentials_in_env
 
 from .awx_standin.server import start
-from .conftest import REPO, run_playbook
+from .conftest import REPO, mutated_collection, run_playbook, run_site
 
 TOKEN = "stand-in-token"
 SCM_URL = "https://git.example.invalid/mlops/platform.git"
@@ -420,6 +420,50 @@ def test_what_awx_received(awx, name, tmp_path):
 def test_components_choices_are_the_catalog():
     catalog = load(REPO / "roles/platform/defaults/main/components.yml")["platform_component_catalog"]
     assert role_options("platform")["platform_components_selected"]["choices"] == list(catalog)
+
+
+def _files(build: Path) -> dict:
+    return {str(p.relative_to(build)): p.read_bytes() for p in sorted(build.rglob("*")) if p.is_file()}
+
+
+def test_components_selected_renders_like_tags(tmp_path, upstream):
+    """The survey's platform_components_selected narrows a render as --tags does (same files); a name outside the
+    catalog is refused by preflight, naming the variable and the allowed values, before anything is written."""
+    inventory = REPO / "inventories" / "aws-dev"
+    selected, tagged, wrong = tmp_path / "selected", tmp_path / "tagged", tmp_path / "wrong"
+    run = run_site(inventory, selected, "-e", json.dumps({"platform_components_selected": ["mlflow", "kserve"]}))
+    assert run.rc == 0, run.output[-3000:]
+    assert run_site(inventory, tagged, "--tags", "mlflow,kserve").rc == 0
+    (cluster,) = [p.name for p in selected.iterdir()]
+    # The kserve component's releases are kserve, kserve_crd and kserve_models.
+    folders = sorted(p.name for p in (selected / cluster).iterdir() if p.is_dir())
+    assert folders and {f.split("_")[0] for f in folders} == {"kserve", "mlflow"}, folders
+    assert _files(selected) == _files(tagged)
+    run = run_site(inventory, wrong, "-e", json.dumps({"platform_components_selected": ["mlfow"]}))
+    assert run.rc != 0
+    assert "platform_components_selected must be one or more of: storage" in " ".join(run.output.split())
+    assert not wrong.exists() or not any(wrong.rglob("*"))
+
+
+def _rendered_components(build: Path) -> set:
+    return {p.name.split("_")[0] for cluster in build.iterdir() for p in cluster.iterdir() if p.is_dir()}
+
+
+def test_components_selected_and_tags_both_narrow(tmp_path, upstream):
+    """With --tags too, a release must be picked by both; planted: release_render ignoring the selection."""
+    inventory = REPO / "inventories" / "aws-dev"
+    args = ("--tags", "mlflow,kserve,argocd", "-e", json.dumps({"platform_components_selected": ["mlflow", "kserve"]}))
+    run = run_site(inventory, tmp_path / "real", *args)
+    assert run.rc == 0, run.output[-3000:]
+    assert _rendered_components(tmp_path / "real") == {"mlflow", "kserve"}
+    copy = mutated_collection(
+        tmp_path / "mutant", "plugins/action/release_render.py", "return lambda role: role in chosen", "return bool"
+    )
+    run = run_site(inventory, tmp_path / "defect", *args, root=copy)
+    # The defect picks argocd too (--tags names it): its render refuses a partial platform, or renders it.
+    assert (
+        run.rc != 0 and "argocd: its objects are made from the releases of every enabled component" in run.output
+    ) or ("argocd" in _rendered_components(tmp_path / "defect")), run.output[-2000:]
 
 
 def bool_use_problems(variable: str, texts: dict) -> list:

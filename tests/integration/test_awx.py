@@ -252,8 +252,10 @@ def check_inventories(state: dict) -> list:
 
 
 def render_injectors(ctype: dict, inputs: dict, workdir: Path) -> tuple:
-    """(env, file text) as AWX renders a credential type's injectors (awx/main/models/credential: a sandboxed
-    Jinja2 environment over the inputs, the file written first, its path as tower.filename)."""
+    """(env, file text) as AWX renders a credential type's injectors: CredentialType.inject_credential in
+    https://github.com/ansible/awx/blob/devel/awx/main/models/credential/__init__.py renders with an
+    ImmutableSandboxedEnvironment over the non-empty inputs (an absent optional input is undefined, so
+    `{% if role_arn %}` is false), writes the file first and passes its path as tower.filename."""
     jinja = ImmutableSandboxedEnvironment()
     namespace = dict(inputs)
     file_text = None

@@ -123,6 +123,14 @@ class Store:
             extra = set(data["injectors"]) - {"env", "extra_vars", "file"}
             if extra:
                 errors["injectors"] = [f"{sorted(extra)} are not allowed: env, extra_vars, file"]
+            # Some of the variables AWX refuses to inject (awx/main/fields.py, ENV_BLOCKLIST and ANSIBLE_*).
+            blocked = [
+                name
+                for name in (data["injectors"].get("env") or {})
+                if name.startswith("ANSIBLE_") or name in ("PATH", "PYTHONPATH", "VIRTUAL_ENV", "JOB_ID")
+            ]
+            if blocked:
+                errors["injectors"] = [f"environment variables {blocked} are not allowed"]
         return errors
 
     def create(self, collection: str, data: dict) -> tuple:

@@ -7,7 +7,11 @@
     plans the state and takes platform_infra from it); (e) the identity matrix: each service account's
     role, assumed by web identity, does what its workload needs and nothing else, with moto enforcing
     IAM (what it enforces is printed); a removed grant is detected; (f) destroy through
-    playbooks/destroy.yml (refused without the confirmation), and the state is empty.
+    playbooks/destroy.yml: refused without the confirmation, and for a prod inventory without
+    teardown_allow_prod, before any change; the dev root runs with force_destroy = false (a test-only
+    override, as in prod) and the versioned artifact bucket holds objects, older versions and delete
+    markers, so only the teardown's purge can empty it: without the purge the run is refused before any
+    change, --check changes nothing, and the destroy empties the bucket and ends with an empty state.
 
 The figures (resources, apply/plan/destroy times) and the identity matrix are printed at the end of
 the module and written to <pytest tmp>/terraform-aws-report.txt.
@@ -125,6 +129,16 @@ def test_a_init_and_validate(tmp_path, root):
 
 
 # ---------------------------------------------------------------------------------------- fixtures
+# Test only, not an emulator artifact: the dev root's buckets as in prod (force_destroy = false), so that
+# terraform destroy cannot empty them and (f) proves the teardown's purge does (a Terraform override file
+# may set a module block's arguments: https://developer.hashicorp.com/terraform/language/files/override).
+FORCE_DESTROY_OFF = """# Test only (tests/integration/test_terraform_aws.py): only the teardown purges the buckets.
+module "platform" {
+  force_destroy = false
+}
+"""
+
+
 def playbook(playbook_path: str, build: Path, *extra: str) -> PlaybookRun:
     return run_playbook([playbook_path, "-i", str(INVENTORY), *extra], build)
 
@@ -136,6 +150,7 @@ class Platform:
         self.base = base
         self.moto = tfh.Moto(base / "moto.log").start()
         self.root = tfh.prepare_moto_copy(base / "terraform", self.moto.endpoint)
+        (self.root / "force_destroy_override.tf").write_text(FORCE_DESTROY_OFF)
         self.build = base / "build"
         self.build.mkdir()
         self.extra_vars = {
@@ -157,7 +172,18 @@ class Platform:
         )
 
     def destroy(self, *extra: str) -> PlaybookRun:
-        return playbook("playbooks/destroy.yml", self.build, "-e", json.dumps(self.extra_vars), *extra)
+        """playbooks/destroy.yml; the teardown's AWS SDK calls go to moto through the SDK's own settings."""
+        args = ["playbooks/destroy.yml", "-i", str(INVENTORY), "-e", json.dumps(self.extra_vars), *extra]
+        return run_playbook(args, self.build, environment=self.sdk_environment)
+
+    @property
+    def sdk_environment(self) -> dict:
+        return {
+            "AWS_ENDPOINT_URL": self.moto.endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": tfh.REGION,
+        }
 
     def boto(self, service: str, credentials: dict | None = None):
         import boto3
@@ -698,11 +724,137 @@ def test_f_destroy_needs_the_confirmation(platform):
     assert wrong.rc != 0 and "Refusing to destroy" in wrong.output
 
 
-def test_f_destroy_through_the_playbook(platform):
-    run = platform.destroy("-e", "infrastructure_destroy_confirm=mlops-dev")
+def test_f_prod_is_refused_without_teardown_allow_prod(platform):
+    """The same inventory as prod: refused after the confirmation, before the teardown or Terraform runs."""
+    before = tfh.state_resources(platform.root)
+    run = platform.destroy("-e", "infrastructure_destroy_confirm=mlops-dev", "-e", "platform_environment=prod")
+    assert run.rc != 0
+    assert "platform_environment is prod" in run.output and "-e teardown_allow_prod=true" in run.output
+    assert "Teardown | Look for what would stop terraform destroy" not in run.output
+    assert tfh.state_resources(platform.root) == before
+
+
+# Put by the test into the artifact bucket (versioned): (key, versions written, delete markers after them).
+ARTIFACTS = (
+    ("mlflow/1/abc/artifacts/model.pkl", 3, 0),
+    ("mlflow/1/abc/artifacts/MLmodel", 2, 1),
+    ("argo/pipeline-7/train.tgz", 1, 2),
+)
+
+
+def _versions(s3, bucket: str) -> tuple:
+    pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=bucket))
+    return (
+        sum(len(p.get("Versions") or []) for p in pages),
+        sum(len(p.get("DeleteMarkers") or []) for p in pages),
+    )
+
+
+@pytest.fixture(scope="module")
+def filled_buckets(platform):
+    """Objects, older versions and delete markers in the artifact bucket, one object in the log bucket.
+
+    The buckets' TLS-only policies are lifted while the test writes (moto evaluates a bucket policy on object
+    requests without its Condition: see MOTO_IAM_ENFORCEMENT) and put back for the refused and --check runs."""
+    s3 = platform.boto("s3")
+    outputs = tfh.outputs(platform.root)
+    buckets = {"artifacts": outputs["object_store_bucket"]}
+    (logs,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("mlops-dev-logs-")]
+    buckets["logs"] = logs
+    policies = {name: s3.get_bucket_policy(Bucket=name)["Policy"] for name in buckets.values()}
+    for name in policies:
+        s3.delete_bucket_policy(Bucket=name)
+    try:
+        for key, versions, markers in ARTIFACTS:
+            for n in range(versions):
+                s3.put_object(Bucket=buckets["artifacts"], Key=key, Body=f"version {n}".encode())
+            for _marker in range(markers):
+                s3.delete_object(Bucket=buckets["artifacts"], Key=key)
+        s3.put_object(Bucket=logs, Key="s3-access/2026-12-04-00-00-00-ABCDEF", Body=b"log line")
+    finally:
+        for name, policy in policies.items():
+            s3.put_bucket_policy(Bucket=name, Policy=policy)
+    return buckets
+
+
+def test_f_only_the_purge_can_empty_the_bucket(platform, filled_buckets):
+    """force_destroy is off in the state, and S3 refuses to delete the non-empty bucket (Terraform's call)."""
+    from botocore.exceptions import ClientError
+
+    show = json.loads(tfh.terraform(platform.root, "show", "-json").stdout)
+    modules = show["values"]["root_module"]["child_modules"]
+    flags = {
+        r["values"]["bucket"]: r["values"]["force_destroy"]
+        for m in modules
+        for r in m["resources"]
+        if r["type"] == "aws_s3_bucket"
+    }
+    assert flags == dict.fromkeys(filled_buckets.values(), False), flags
+    s3 = platform.boto("s3")
+    versions, markers = _versions(s3, filled_buckets["artifacts"])
+    assert versions >= sum(v for _k, v, _m in ARTIFACTS) and markers == sum(m for _k, _v, m in ARTIFACTS)
+    with pytest.raises(ClientError, match="BucketNotEmpty"):
+        s3.delete_bucket(Bucket=filled_buckets["artifacts"])
+
+
+def test_f_without_the_purge_the_destroy_is_refused_before_any_change(platform, filled_buckets):
+    """The planted defect (no purge): the run stops on the bucket terraform destroy could not delete, first."""
+    before = tfh.state_resources(platform.root)
+    s3 = platform.boto("s3")
+    held = _versions(s3, filled_buckets["artifacts"])
+    run = platform.destroy(
+        "-e", "infrastructure_destroy_confirm=mlops-dev", "-e", "teardown_cluster_cleanup=false",
+        "-e", "teardown_purge_object_store=false",
+    )  # fmt: skip
+    assert run.rc != 0
+    words = " ".join(run.output.split())
+    assert f"s3://{filled_buckets['artifacts']} holds {held[0]} object versions and {held[1]} delete" in words
+    assert "BucketNotEmpty" in words and "-e teardown_purge_object_store=true" in words
+    assert tfh.state_resources(platform.root) == before
+    assert _versions(s3, filled_buckets["artifacts"]) == held
+
+
+def test_f_check_mode_changes_nothing(platform, filled_buckets):
+    before = tfh.state_resources(platform.root)
+    s3 = platform.boto("s3")
+    held = _versions(s3, filled_buckets["artifacts"])
+    run = platform.destroy(
+        "-e", "infrastructure_destroy_confirm=mlops-dev", "-e", "teardown_cluster_cleanup=false", "--check"
+    )
+    FIGURES["destroy.yml --check (teardown report + terraform plan -destroy)"] = f"{run.seconds:.1f} s"
+    assert run.rc == 0, run.output[-6000:]
+    words = " ".join(run.output.split())
+    assert f"s3://{filled_buckets['artifacts']}: would delete {held[0]} object versions and {held[1]}" in words
+    assert "Terraform plan (check mode) of the destroy" in run.output
+    assert tfh.state_resources(platform.root) == before
+    assert _versions(s3, filled_buckets["artifacts"]) == held
+
+
+def test_f_destroy_through_the_playbook(platform, filled_buckets):
+    """The cluster part cannot run here (moto has no Kubernetes API: the kubeconfig's server is moto's invented
+    EKS endpoint); tests/integration/test_teardown.py runs it to the cluster boundary."""
+    s3 = platform.boto("s3")
+    held = _versions(s3, filled_buckets["artifacts"])
+    # Emulator artifact: moto 5.2.5 evaluates the bucket policy for each key of a DeleteObjects request too
+    # (moto/s3/responses.py, _bucket_response_delete_keys), without the policy's Condition, so the TLS-only
+    # statement denies every delete (AccessDenied); on S3 the purge's HTTPS requests pass it. Lifted for the run
+    # (Terraform's refresh then finds the policies gone and drops them from the state).
+    for bucket in filled_buckets.values():
+        s3.delete_bucket_policy(Bucket=bucket)
+    run = platform.destroy("-e", "infrastructure_destroy_confirm=mlops-dev", "-e", "teardown_cluster_cleanup=false")
     FIGURES["destroy through playbooks/destroy.yml"] = f"{run.seconds:.1f} s"
+    FIGURES["purged from the artifact bucket before terraform destroy"] = (
+        f"{held[0]} object versions, {held[1]} delete markers (force_destroy = false)"
+    )
     assert run.rc == 0, run.output[-8000:]
+    words = " ".join(run.output.split())  # the report's lines are wrapped
+    assert f"s3://{filled_buckets['artifacts']}: deleted {held[0]} object versions and {held[1]} delete" in words
+    # The log bucket holds the test's object and moto's server access logs of the artifact bucket's requests.
+    assert re.search(rf"s3://{filled_buckets['logs']}: deleted \d+ object versions", words), run.output[-6000:]
+    assert f"server access logging of s3://{filled_buckets['artifacts']} into s3://{filled_buckets['logs']}" in words
+    assert "In-cluster cleanup skipped (teardown_cluster_cleanup=false)" in run.output
     assert "Destroy complete!" in run.output, run.output[-3000:]
     assert tfh.state_resources(platform.root) == []
+    assert not {b["Name"] for b in s3.list_buckets()["Buckets"]} & set(filled_buckets.values())
     assert not (platform.build / CLUSTER_DIR / "kubeconfig").exists()
     assert not (platform.build / CLUSTER_DIR / "infra.json").exists()

@@ -284,6 +284,9 @@ class StateInventory:
     backup_vaults: list = field(default_factory=list)  # AWS Backup vault names
     databases: list = field(default_factory=list)  # dicts: identifier, skip_final_snapshot, ...
     containers: list = field(default_factory=list)  # Azure storage containers ("account/container")
+    vpcs: list = field(default_factory=list)  # VPC IDs
+    security_groups: set = field(default_factory=set)  # security group IDs the state manages
+    load_balancers: set = field(default_factory=set)  # load balancer ARNs the state manages
     region: str = ""
 
 
@@ -320,6 +323,12 @@ def state_inventory(show: dict) -> StateInventory:
                     "deletion_protection": bool(values.get("deletion_protection")),
                 }
             )
+        elif kind == "aws_vpc":
+            inv.vpcs.append(values.get("id"))
+        elif kind in ("aws_security_group", "aws_default_security_group"):
+            inv.security_groups.add(values.get("id"))
+        elif kind in ("aws_lb", "aws_alb", "aws_elb"):
+            inv.load_balancers.add(values.get("arn") or values.get("id"))
         elif kind == "azurerm_storage_container":
             inv.containers.append(values.get("name"))
     inv.buckets = sorted(b for b in inv.buckets if b)
@@ -418,3 +427,30 @@ def step_report(step: str, objects: list, scaled: list, check_mode: bool) -> str
     if scaled:
         line += f" (after scaling to 0: {'; '.join(scaled)})"
     return line
+
+
+def vpc_leftovers(inv: StateInventory, load_balancers: list, security_groups: list) -> list:
+    """What the cluster's controllers made in the state's VPCs that Terraform does not manage, as descriptions:
+    load balancers (DescribeLoadBalancers items) and security groups (DescribeSecurityGroups items; the VPC's
+    default group excepted). Any of them fails the VPC's deletion with DependencyViolation."""
+    vpcs = set(inv.vpcs)
+    left = [
+        f"load balancer {lb.get('LoadBalancerName')} ({lb.get('DNSName', '')})"
+        for lb in load_balancers
+        if lb.get("VpcId") in vpcs and lb.get("LoadBalancerArn") not in inv.load_balancers
+    ]
+    left += [
+        f"security group {sg['GroupId']} ({sg.get('GroupName', '')})"
+        for sg in security_groups
+        if sg.get("VpcId") in vpcs and sg["GroupId"] not in inv.security_groups and sg.get("GroupName") != "default"
+    ]
+    return left
+
+
+def vpc_leftovers_message(left: list) -> str:
+    return (
+        "Refusing to run terraform destroy: the VPC holds what the cluster's controllers made and Terraform does "
+        f"not manage, so deleting the VPC would fail (DependencyViolation): {'; '.join(left)}. Rerun with "
+        "teardown_cluster_cleanup=true while the cluster runs (its controllers delete them with their Services and "
+        "Ingresses), or delete them in the console / CLI."
+    )

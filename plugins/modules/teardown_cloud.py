@@ -21,6 +21,8 @@ description:
     1000 keys a request), then checks the bucket is empty; with O(purge_backups), deletes the recovery points
     of each AWS Backup vault of the state."
   - The AWS SDK's own settings apply (credentials, C(AWS_PROFILE), C(AWS_ENDPOINT_URL_S3) ...).
+  - "AWS, without O(inspect_only), last: fails when the state's VPCs hold load balancers or security groups that
+    the state does not manage (left by the cluster's controllers), which would make the VPC's deletion fail."
   - "Azure: nothing is purged; deleting the storage account deletes its containers, blobs and blob versions. The
     containers are listed in RV(notes)."
   - In check mode nothing is deleted; the counts say what would be.
@@ -136,6 +138,8 @@ from ansible_collections.mlops.platform.plugins.module_utils.teardown import (
     purge_plan,
     purge_summary,
     state_inventory,
+    vpc_leftovers,
+    vpc_leftovers_message,
 )
 
 try:
@@ -269,6 +273,24 @@ def aws(module: AnsibleModule, inventory, result: dict) -> None:
         result["changed"] |= purge and bool(points)
     if not inventory.backup_vaults:
         result["notes"].append("no AWS Backup vault in the state")
+    if inventory.vpcs and not params["inspect_only"]:
+        # After the cluster cleanup: what its controllers left in the VPC stops the VPC's deletion.
+        vpcs = [{"Name": "vpc-id", "Values": inventory.vpcs}]
+        groups = session.client("ec2").get_paginator("describe_security_groups").paginate(Filters=vpcs)
+        balancers = session.client("elbv2").get_paginator("describe_load_balancers").paginate()
+        left = vpc_leftovers(
+            inventory,
+            [lb for page in balancers for lb in page.get("LoadBalancers") or []],
+            [sg for page in groups for sg in page.get("SecurityGroups") or []],
+        )
+        if left and not module.check_mode:
+            module.fail_json(msg=vpc_leftovers_message(left), **result)
+        if left:  # check mode: the cluster cleanup has not run, its load balancers are still there
+            result["notes"].append("in the VPC now (the cluster cleanup would delete its own): " + "; ".join(left))
+        else:
+            result["notes"].append(
+                f"no load balancer or security group outside the state in {', '.join(inventory.vpcs)}"
+            )
     if problems and params["inspect_only"]:
         module.fail_json(msg="Refusing to destroy: " + " | ".join(problems), **result)
 

@@ -177,7 +177,12 @@ def wait_gone(kubectl: Kubectl, selected: list, timeout: int, poll: int) -> list
     left = list(selected)
     while left:
         by_resource = {ref.resource for ref in left}
-        left = [ref for res in sorted(by_resource) for ref in remaining(left, kubectl.items(res))]
+        # Per resource: an Ingress and a Service may share a namespace/name.
+        left = [
+            ref
+            for res in sorted(by_resource)
+            for ref in remaining([r for r in left if r.resource == res], kubectl.items(res))
+        ]
         if not left or time.monotonic() >= deadline:
             break
         time.sleep(poll)

@@ -830,28 +830,70 @@ def test_f_check_mode_changes_nothing(platform, filled_buckets):
     assert _versions(s3, filled_buckets["artifacts"]) == held
 
 
+def _controller_leftovers(platform) -> tuple:
+    """A load balancer and its security group in the VPC, as the AWS Load Balancer Controller makes them for an
+    Ingress (and leaves them when the cluster goes first): (delete function, their names)."""
+    ec2, elbv2 = platform.boto("ec2"), platform.boto("elbv2")
+    vpc = tfh.outputs(platform.root)["network_id"]
+    by_zone = {
+        s["AvailabilityZone"]: s["SubnetId"]
+        for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    }
+    subnets = sorted(by_zone.values())
+    group = ec2.create_security_group(GroupName="k8s-mlflow-mlflow-1a2b3c", Description="[k8s] mlflow", VpcId=vpc)
+    balancer = elbv2.create_load_balancer(
+        Name="k8s-mlflow-mlflow-1a2b3c",
+        Subnets=subnets[:2],
+        SecurityGroups=[group["GroupId"]],
+        Scheme="internet-facing",
+    )["LoadBalancers"][0]
+
+    def delete():
+        elbv2.delete_load_balancer(LoadBalancerArn=balancer["LoadBalancerArn"])
+        ec2.delete_security_group(GroupId=group["GroupId"])
+
+    return delete, (f"load balancer {balancer['LoadBalancerName']}", f"security group {group['GroupId']}")
+
+
 def test_f_destroy_through_the_playbook(platform, filled_buckets):
     """The cluster part cannot run here (moto has no Kubernetes API: the kubeconfig's server is moto's invented
-    EKS endpoint); tests/integration/test_teardown.py runs it to the cluster boundary."""
+    EKS endpoint); tests/integration/test_teardown.py runs it to the cluster boundary. A load balancer and security
+    group the cluster left in the VPC stop the first run after the purge, before terraform destroy; the second,
+    once they are gone, destroys."""
     s3 = platform.boto("s3")
     held = _versions(s3, filled_buckets["artifacts"])
+    delete_leftovers, leftovers = _controller_leftovers(platform)
+    before = tfh.state_resources(platform.root)
     # Emulator artifact: moto 5.2.5 evaluates the bucket policy for each key of a DeleteObjects request too
     # (moto/s3/responses.py, _bucket_response_delete_keys), without the policy's Condition, so the TLS-only
     # statement denies every delete (AccessDenied); on S3 the purge's HTTPS requests pass it. Lifted for the run
     # (Terraform's refresh then finds the policies gone and drops them from the state).
     for bucket in filled_buckets.values():
         s3.delete_bucket_policy(Bucket=bucket)
-    run = platform.destroy("-e", "infrastructure_destroy_confirm=mlops-dev", "-e", "teardown_cluster_cleanup=false")
+    args = ("-e", "infrastructure_destroy_confirm=mlops-dev", "-e", "teardown_cluster_cleanup=false")
+    stopped = platform.destroy(*args)
+    stopped_words = " ".join(stopped.output.split())
+    assert stopped.rc != 0 and "DependencyViolation" in stopped_words, stopped.output[-4000:]
+    assert all(name in stopped_words for name in leftovers), stopped.output[-4000:]
+    assert tfh.state_resources(platform.root) == before and _versions(s3, filled_buckets["artifacts"]) == (0, 0)
+    delete_leftovers()
+    run = platform.destroy(*args)
     FIGURES["destroy through playbooks/destroy.yml"] = f"{run.seconds:.1f} s"
     FIGURES["purged from the artifact bucket before terraform destroy"] = (
         f"{held[0]} object versions, {held[1]} delete markers (force_destroy = false)"
     )
     assert run.rc == 0, run.output[-8000:]
     words = " ".join(run.output.split())  # the report's lines are wrapped
-    assert f"s3://{filled_buckets['artifacts']}: deleted {held[0]} object versions and {held[1]} delete" in words
+    assert (
+        f"s3://{filled_buckets['artifacts']}: deleted {held[0]} object versions and {held[1]} delete" in stopped_words
+    )
+    assert f"s3://{filled_buckets['artifacts']}: deleted 0 object versions and 0 delete" in words
     # The log bucket holds the test's object and moto's server access logs of the artifact bucket's requests.
-    assert re.search(rf"s3://{filled_buckets['logs']}: deleted \d+ object versions", words), run.output[-6000:]
-    assert f"server access logging of s3://{filled_buckets['artifacts']} into s3://{filled_buckets['logs']}" in words
+    assert re.search(rf"s3://{filled_buckets['logs']}: deleted \d+ object versions", stopped_words)
+    assert f"server access logging of s3://{filled_buckets['artifacts']} into s3://{filled_buckets['logs']}" in (
+        stopped_words
+    )
+    assert "no load balancer or security group outside the state in vpc-" in words
     assert "In-cluster cleanup skipped (teardown_cluster_cleanup=false)" in run.output
     assert "Destroy complete!" in run.output, run.output[-3000:]
     assert tfh.state_resources(platform.root) == []

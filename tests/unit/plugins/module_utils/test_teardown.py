@@ -23,6 +23,8 @@ from ansible_collections.mlops.platform.plugins.module_utils.teardown import (
     step_report,
     timeout_message,
     unreachable_message,
+    vpc_leftovers,
+    vpc_leftovers_message,
 )
 
 
@@ -289,3 +291,29 @@ def test_purge_plan_takes_every_version_and_delete_marker_in_batches():
     assert len(purge_plan("b", pages).batches) == 1  # 1000 keys a DeleteObjects request
     assert purge_plan("b", [{}]).batches == []
     assert purge_summary(plan, "deleted") == "s3://b: deleted 4 object versions and 1 delete markers of 3 keys"
+
+
+def test_what_the_controllers_left_in_the_vpc_is_found():
+    inv = state_inventory(SHOW)
+    inv.vpcs, inv.security_groups = ["vpc-1"], {"sg-db"}
+    balancers = [
+        {"LoadBalancerName": "k8s-mlflow-0123", "DNSName": "k8s-mlflow-0123.elb.amazonaws.com", "VpcId": "vpc-1",
+         "LoadBalancerArn": "arn:lb/1"},
+        {"LoadBalancerName": "elsewhere", "VpcId": "vpc-2", "LoadBalancerArn": "arn:lb/2"},
+    ]  # fmt: skip
+    groups = [
+        {"GroupId": "sg-default", "GroupName": "default", "VpcId": "vpc-1"},
+        {"GroupId": "sg-db", "GroupName": "mlops-dev-db", "VpcId": "vpc-1"},
+        {"GroupId": "sg-lb", "GroupName": "k8s-traffic-mlopsdev-abc", "VpcId": "vpc-1"},
+        {"GroupId": "sg-other", "GroupName": "other", "VpcId": "vpc-2"},
+    ]
+    left = vpc_leftovers(inv, balancers, groups)
+    assert left == [
+        "load balancer k8s-mlflow-0123 (k8s-mlflow-0123.elb.amazonaws.com)",
+        "security group sg-lb (k8s-traffic-mlopsdev-abc)",
+    ]
+    assert "DependencyViolation" in vpc_leftovers_message(left) and "teardown_cluster_cleanup=true" in (
+        vpc_leftovers_message(left)
+    )
+    inv.load_balancers = {"arn:lb/1"}
+    assert vpc_leftovers(inv, balancers, groups) == ["security group sg-lb (k8s-traffic-mlopsdev-abc)"]

@@ -11,7 +11,8 @@
     teardown_allow_prod, before any change; the dev root runs with force_destroy = false (a test-only
     override, as in prod) and the versioned artifact bucket holds objects, older versions and delete
     markers, so only the teardown's purge can empty it: without the purge the run is refused before any
-    change, --check changes nothing, and the destroy empties the bucket and ends with an empty state.
+    change, --check changes nothing, a load balancer left in the VPC stops the run before terraform destroy, and
+    the destroy empties the bucket and ends with an empty state.
 
 The figures (resources, apply/plan/destroy times) and the identity matrix are printed at the end of
 the module and written to <pytest tmp>/terraform-aws-report.txt.

@@ -156,6 +156,11 @@ def check_tools(context: Path) -> list:
     final_text = "\n".join(final)
     problems = []
 
+    # The base image is pinned by digest (a tag alone can be moved): every FROM names it through EE_BASE_IMAGE.
+    base = re.search(r'^ARG EE_BASE_IMAGE="?([^"\s]+)"?$', (context / "Containerfile").read_text(), re.MULTILINE)
+    if not base or not re.search(r"@sha256:[0-9a-f]{64}$", base[1]):
+        problems.append(f"base image: {base and base[1]!r} is not pinned by digest (name:tag@sha256:...)")
+
     # Every download is checked against a literal sha256 ARG.
     for run in runs:
         for url in re.findall(r"curl \S*\s*-?\S*\s*(https://\S+)", run):
@@ -360,6 +365,13 @@ MUTATIONS = {
         '"azure-cli"',
         check_tools,
         "az:",
+    ),
+    "base image by tag only": (
+        "execution-environment.yml",
+        "@sha256:a0bdb55576fc5b8d6704279307817828ef027e1065533ceba133fe9516003a6c",
+        "",
+        check_tools,
+        "base image",
     ),
     "python pin dropped": ("requirements/ee.txt", "kubernetes==33.1.0\n", "kubernetes\n", check_python, "kubernetes"),
     "python closure incomplete": ("requirements/ee.txt", "jsonpatch==1.48\n", "", check_python, "jsonpatch"),

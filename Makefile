@@ -117,7 +117,7 @@ lock: ## Regenerate requirements/{dev,checkov,nca}.txt from requirements/{dev,ch
 
 ##@ Tests
 .PHONY: test lint ruff yamllint ansible-lint changelog-lint sanity unit pipeline pipeline-image integration molecule molecule-kind docs build fmt
-test: setup ## THE test command (~15 min on 2 cores, ~18 min with the first set-up): lint, sanity, unit, pipeline, integration, molecule, docs, build, summary
+test: setup ## THE test command (~17 min on 2 cores, ~20 min with the first set-up): lint, sanity, unit, pipeline, integration, molecule, docs, build, summary
 	@scripts/test-all.sh lint sanity unit pipeline integration molecule docs build
 
 # Runs every linter even when an earlier one fails, so one run shows all findings.
@@ -224,10 +224,10 @@ drift-aws: setup ## Drift of inventories/aws-dev (SCOPE=all|infrastructure|relea
 drift-azure: setup ## Drift of inventories/azure-dev (SCOPE=all|infrastructure|releases)
 	$(call playbook,playbooks/drift.yml,inventories/azure-dev,-e drift_scope=$(SCOPE))
 
-destroy-aws: setup ## Tear down inventories/aws-dev
+destroy-aws: setup ## Ordered teardown of inventories/aws-dev (EXTRA="-e infrastructure_destroy_confirm=mlops-dev"; docs/teardown.md)
 	$(call playbook,playbooks/destroy.yml,inventories/aws-dev)
 
-destroy-azure: setup ## Tear down inventories/azure-dev
+destroy-azure: setup ## Ordered teardown of inventories/azure-dev (EXTRA="-e infrastructure_destroy_confirm=mlops-dev")
 	$(call playbook,playbooks/destroy.yml,inventories/azure-dev)
 
 .PHONY: terraform-plan-aws terraform-apply-aws terraform-plan-azure terraform-apply-azure

@@ -7,7 +7,8 @@ Pure functions over plain data, used by the infrastructure role (through filters
 * ``root_variables``: the JSON var-file of a cloud's root, from the platform_* variables and
   ``infrastructure_terraform_vars``;
 * ``outputs_to_infra``: ``terraform output -json`` (as the terraform modules return it) -> platform_infra;
-* ``credentials_in_env``: which of a cloud's credential environment variables are set.
+* ``credentials_in_env``: which of a cloud's credential environment variables are set;
+* ``backend_config_values``: ``infrastructure_backend_config`` as ``terraform init -backend-config`` values.
 """
 
 from __future__ import annotations
@@ -121,3 +122,29 @@ def credentials_in_env(cloud: str, environ, set_only: bool = True) -> list:
     if not isinstance(environ, dict):
         raise PlatformError(f"environ: must be a mapping of environment variables, got {show(environ)}")
     return [name for name in get_profile(cloud).credential_env_vars if environ.get(name) or not set_only]
+
+
+def backend_config_values(config) -> dict:
+    """``infrastructure_backend_config`` as the strings ``terraform init -backend-config=KEY=VALUE`` takes.
+
+    YAML booleans (``encrypt: true``, ``use_lockfile: true``: the bootstrap's ``backend_config`` output) become
+    ``true``/``false``: Terraform refuses Python's ``True`` ("a bool is required"). Every caller of ``terraform init``
+    (the Terraform module's ``backend_config``, drift's plan, the teardown's state read) passes these.
+    """
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise PlatformError(
+            f"infrastructure_backend_config: must be a mapping of -backend-config values, got {show(config)}"
+        )
+    values = {}
+    for key, value in config.items():
+        if isinstance(value, bool):
+            values[str(key)] = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            values[str(key)] = str(value)
+        else:
+            raise PlatformError(
+                f"infrastructure_backend_config.{key}: must be a string, number or boolean, got {show(value)}"
+            )
+    return values

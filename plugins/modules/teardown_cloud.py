@@ -131,6 +131,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.teardown import (
     database_blockers,
     database_notes,
@@ -141,6 +142,7 @@ from ansible_collections.mlops.platform.plugins.module_utils.teardown import (
     vpc_leftovers,
     vpc_leftovers_message,
 )
+from ansible_collections.mlops.platform.plugins.module_utils.terraform import backend_config_values
 
 try:
     import boto3
@@ -154,7 +156,11 @@ except ImportError:  # pragma: no cover - reported by the module
 def terraform_state(module: AnsibleModule) -> dict:
     params = module.params
     init = [params["binary"], "init", "-input=false", "-no-color"]
-    init += [f"-backend-config={key}={value}" for key, value in sorted(params["backend_config"].items())]
+    try:
+        backend = backend_config_values(params["backend_config"])
+    except PlatformError as err:
+        module.fail_json(msg=str(err))
+    init += [f"-backend-config={key}={value}" for key, value in sorted(backend.items())]
     env = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
     rc, out, err = module.run_command(init, cwd=params["project_path"], environ_update=env)
     if rc != 0:

@@ -77,3 +77,12 @@ def test_cloud_credentials_filter(monkeypatch):
         cc.cloud_credentials("gcp", {})
     with pytest.raises(AnsibleFilterError, match="set_only must be"):
         cc.cloud_credentials("aws", {}, set_only="yes")
+
+
+def test_terraform_backend_config_filter():
+    from ansible_collections.mlops.platform.plugins.filter import terraform_backend_config as tb
+
+    backend = tb.FilterModule().filters()["terraform_backend_config"]
+    assert backend({"bucket": "s", "encrypt": True}) == {"bucket": "s", "encrypt": "true"}
+    with pytest.raises(AnsibleFilterError, match=r"infrastructure_backend_config\.endpoints"):
+        backend({"endpoints": {"s3": "http://127.0.0.1"}})

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.terraform import (
     CONTRACT_OUTPUTS,
+    backend_config_values,
     credentials_in_env,
     derived_variables,
     extra_variable_problems,
@@ -182,3 +183,28 @@ def test_credentials_in_env_all_names_and_errors():
         credentials_in_env("aws", None)
     with pytest.raises(PlatformError, match="unknown cloud"):
         credentials_in_env("gcp", {})
+
+
+def test_backend_config_values_as_terraform_reads_them():
+    # The bootstrap's backend_config output as YAML gives booleans; terraform init refuses "encrypt=True".
+    config = {"bucket": "mlops-state", "encrypt": True, "use_lockfile": True, "skip_x": False, "max_retries": 5}
+    assert backend_config_values(config) == {
+        "bucket": "mlops-state",
+        "encrypt": "true",
+        "use_lockfile": "true",
+        "skip_x": "false",
+        "max_retries": "5",
+    }
+    assert backend_config_values(None) == {} and backend_config_values({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("config", "needle"),
+    [
+        (["bucket"], "infrastructure_backend_config: must be a mapping"),
+        ({"endpoints": {"s3": "x"}}, "infrastructure_backend_config.endpoints"),
+    ],
+)
+def test_backend_config_values_refuses(config, needle):
+    with pytest.raises(PlatformError, match=re.escape(needle)):
+        backend_config_values(config)

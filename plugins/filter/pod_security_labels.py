@@ -38,17 +38,10 @@ _value:
   sample: {pod-security.kubernetes.io/audit: restricted, pod-security.kubernetes.io/enforce: baseline}
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.mlops.platform.plugins.module_utils.errors import PlatformError
 from ansible_collections.mlops.platform.plugins.module_utils.pod_security import pod_security_labels as _labels
+from ansible_collections.mlops.platform.plugins.plugin_utils.filter_errors import platform_filter
 
-
-def pod_security_labels(namespace, levels, default):
-    try:
-        return _labels(namespace, levels, default)
-    except PlatformError as err:
-        raise AnsibleFilterError(str(err)) from err
+pod_security_labels = platform_filter(_labels)
 
 
 class FilterModule:
